@@ -1,0 +1,75 @@
+/**
+ * Runtime configuration from the environment, validated once at cold start. The CDK stack sets these
+ * variables; the CLI and the testbed set the same ones.
+ */
+import { z } from 'zod';
+
+export const ENV = {
+  tableName: 'CERTBEAT_TABLE_NAME',
+  dueIndexName: 'CERTBEAT_DUE_INDEX',
+  sender: 'CERTBEAT_SENDER',
+  defaultRecipients: 'CERTBEAT_DEFAULT_RECIPIENTS',
+  accountSecretId: 'CERTBEAT_ACCOUNT_SECRET_ID',
+  accountEmail: 'CERTBEAT_ACCOUNT_EMAIL',
+  concurrency: 'CERTBEAT_CONCURRENCY',
+  /** JSON map of hosted zone id → role ARN to assume for zones in other accounts. */
+  zoneRoles: 'CERTBEAT_ZONE_ROLES',
+  /** PEM file of extra CAs to trust for ACME (the testbed's pebble). */
+  acmeCaFile: 'CERTBEAT_ACME_CA_FILE',
+  /** "host:port" of the DNS resolver for pre-flight checks (the testbed's DNS server). */
+  dnsResolver: 'CERTBEAT_DNS_RESOLVER',
+  /** Milliseconds between Route 53 GetChange polls. */
+  route53PollMs: 'CERTBEAT_ROUTE53_POLL_MS',
+  /** Milliseconds between ACME authorization/order polls. */
+  acmePollMs: 'CERTBEAT_ACME_POLL_MS',
+} as const;
+
+const emailList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.email({ message: 'must be a comma-separated list of mail addresses' })));
+
+const schema = z.object({
+  tableName: z.string().min(1, 'set CERTBEAT_TABLE_NAME to the inventory table name'),
+  dueIndexName: z.string().default('due'),
+  sender: z.email({ message: 'set CERTBEAT_SENDER to a verified SES sender address' }),
+  defaultRecipients: emailList.default([]),
+  accountSecretId: z.string().min(1, 'set CERTBEAT_ACCOUNT_SECRET_ID to the ACME account key secret'),
+  accountEmail: z.email().optional(),
+  concurrency: z.coerce.number().int().min(1).max(32).default(4),
+  zoneRoles: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of zone id to role ARN' });
+        return z.NEVER;
+      }
+    })
+    .default({}),
+  acmeCaFile: z.string().optional(),
+  dnsResolver: z.string().optional(),
+  route53PollMs: z.coerce.number().int().min(10).default(2000),
+  acmePollMs: z.coerce.number().int().min(10).default(1000),
+});
+
+export type RuntimeConfig = z.infer<typeof schema>;
+
+/** Reads and validates the environment; throws one error listing every bad variable and its fix. */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const raw: Record<string, string | undefined> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]) as keyof typeof ENV;
+      return `${ENV[key] ?? key}: ${i.message}`;
+    });
+    throw new Error(`certbeat runtime configuration is invalid:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,104 @@
+/**
+ * The certificate inventory's vocabulary. Pure data: no SDK, no I/O.
+ * The DynamoDB adapter maps items to and from `CertificateRecord` and validates them on read.
+ */
+
+export const KEY_TYPES = ['ec256', 'ec384', 'rsa2048', 'rsa3072', 'rsa4096'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+export const LETS_ENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
+export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+
+export type CertificateStatus = 'active' | 'paused';
+
+/** What the last attempt did. `errorClass` is a `CertbeatError` subclass name. */
+export interface LastOutcome {
+  at: string; // ISO timestamp
+  result: 'renewed' | 'issued' | 'failed';
+  errorClass?: string;
+  message?: string;
+}
+
+/** A lease taken by one invocation so that no other renews the same certificate. */
+export interface Lease {
+  owner: string;
+  until: string; // ISO timestamp
+}
+
+/** The CA's suggested renewal window (ARI, RFC 9773). */
+export interface RenewalWindow {
+  start: string; // ISO
+  end: string; // ISO
+  /** When to ask the CA again (Retry-After of the renewalInfo response). */
+  retryAfter?: string;
+  explanationUrl?: string;
+}
+
+/** One managed certificate: configuration plus runtime state. */
+export interface CertificateRecord {
+  id: string;
+  /** DNS names; the first is the subject CN. Wildcards as `*.example.com`. */
+  names: string[];
+  /** Explicit Route 53 hosted zone id per name; names absent here are matched by longest suffix. */
+  zones: Record<string, string>;
+  directoryUrl: string;
+  /** Secrets Manager secret holding `{ "keyId": "...", "hmacKey": "..." }` for External Account Binding. */
+  eabSecretId?: string;
+  keyType: KeyType;
+  /** Owner mail addresses; empty means the deployment's default recipients. */
+  owners: string[];
+  status: CertificateStatus;
+
+  // Runtime state, written by runs, never by configuration.
+  acmArn?: string;
+  notBefore?: string;
+  notAfter?: string;
+  serial?: string;
+  /** The names the current certificate covers; differs from `names` after a configuration change. */
+  issuedNames?: string[];
+  /** ARI certificate identifier (base64url AKI "." base64url serial) of the current certificate. */
+  ariCertId?: string;
+  renewalWindow?: RenewalWindow;
+  lastOutcome?: LastOutcome;
+  failureCount: number;
+  /** When the schedule should look at this certificate next (ISO). */
+  nextCheckAt: string;
+  /** Set by "renew now": renew on the next run even outside the window. Cleared by the outcome. */
+  forceRenewal?: boolean;
+  lease?: Lease;
+}
+
+/** An inventory item that could not be read as a `CertificateRecord`. */
+export interface InvalidItem {
+  id: string;
+  /** Field-by-field problems, each naming the field and the fix. */
+  problems: string[];
+  owners: string[];
+}
+
+/** A certificate as the CA returned it, checked before import. */
+export interface IssuedCertificate {
+  /** Leaf certificate, PEM. */
+  certificatePem: string;
+  /** Intermediates, PEM, leaf excluded. */
+  chainPem: string;
+  /** Private key, PEM (PKCS#8). Goes to ACM and nowhere else. */
+  privateKeyPem: string;
+  names: string[];
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  issuer: string;
+  /** ARI certificate identifier of this certificate, when computable. */
+  ariCertId?: string;
+}
+
+/** What ACM knows of an imported certificate. */
+export interface StoredCertificate {
+  arn: string;
+  keyAlgorithm?: KeyType;
+  notAfter?: Date;
+  serial?: string;
+  /** ARNs of the resources that use it (CloudFront distributions, load balancers, ...). */
+  inUseBy: string[];
+}
