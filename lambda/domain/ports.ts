@@ -99,6 +99,8 @@ export interface DnsChallenge {
  *   throws for a value that is already gone; it is always called, on failure too.
  */
 export interface DnsSolver {
+  /** Name and authoritative name servers of a hosted zone (for the delegation pre-flight check). */
+  zoneDetails(zoneId: string): Promise<{ id: string; name: string; nameServers: string[] }>;
   locateZones(names: string[], explicit: Record<string, string>): Promise<Record<string, string>>;
   present(challenges: DnsChallenge[], deadline: Date): Promise<Map<string, Error>>;
   cleanup(challenges: DnsChallenge[]): Promise<void>;
@@ -190,4 +192,15 @@ export interface RunLog {
   info(message: string, attributes?: Record<string, unknown>): void;
   warn(message: string, attributes?: Record<string, unknown>): void;
   error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/**
+ * Public DNS lookups for pre-flight checks (delegation, CAA, CNAME). The resolver is configurable so the
+ * testbed can point it at its own DNS server. Contract: a name with no such records resolves to `[]`
+ * (NXDOMAIN / NODATA are not errors); network failures throw `TransientError`.
+ */
+export interface DnsLookup {
+  ns(name: string): Promise<string[]>;
+  caa(name: string): Promise<Array<{ critical: number; tag: string; value: string }>>;
+  cname(name: string): Promise<string[]>;
 }

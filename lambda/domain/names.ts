@@ -1,0 +1,61 @@
+/**
+ * DNS name rules for certificate identifiers. Pure functions; the inventory schema, the CLI and the
+ * DNS solver all use these so that a name means the same thing everywhere.
+ */
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** Lower-cases and drops a trailing dot. */
+export function normalizeName(name: string): string {
+  return name.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** `*.example.com` → `example.com`; other names unchanged. */
+export function baseName(name: string): string {
+  return name.startsWith('*.') ? name.slice(2) : name;
+}
+
+export function isWildcard(name: string): boolean {
+  return name.startsWith('*.');
+}
+
+/** The dns-01 record name: apex and wildcard share `_acme-challenge.example.com`. */
+export function challengeRecordName(name: string): string {
+  return `_acme-challenge.${baseName(normalizeName(name))}`;
+}
+
+/**
+ * Why a name cannot be on a certificate, or `undefined` when it can. The message says how to fix it.
+ * Accepts LDH names with at least two labels and a single leading `*.` wildcard label.
+ */
+export function nameProblem(raw: string): string | undefined {
+  if (typeof raw !== 'string' || raw.trim() === '') return 'is empty; give a DNS name such as www.example.com';
+  const name = normalizeName(raw);
+  if (/[\r\n\t ]/.test(raw.trim())) return `"${printable(raw)}" contains white space or a line break; remove it`;
+  if (name.length > 253) return `"${printable(raw)}" is longer than 253 characters`;
+  if (name.includes('*') && !/^\*\.[^*]+$/.test(name)) {
+    return `"${printable(raw)}" misuses the wildcard: only a whole leftmost label may be "*", as in *.example.com`;
+  }
+  const labels = baseName(name).split('.');
+  if (labels.length < 2) return `"${printable(raw)}" is not a fully qualified name; use e.g. ${labels[0] || 'www'}.example.com`;
+  if (isWildcard(name) && labels.length < 2) return `"${printable(raw)}" is a wildcard on a top-level domain, which no CA issues`;
+  for (const label of labels) {
+    if (!LABEL.test(label)) {
+      return `"${printable(raw)}" has an invalid label "${printable(label)}": use letters, digits and inner hyphens, 1–63 characters (IDNs in xn-- form)`;
+    }
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) return `"${printable(raw)}" looks like an IP address; ACME dns-01 needs a DNS name`;
+  return undefined;
+}
+
+/** Quotes control characters so a bad value can be shown without breaking a log line or a mail. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 120);
+}
+
+/** True when `name` equals `zone` or lies below it. Both normalized. */
+export function isWithinZone(name: string, zone: string): boolean {
+  const n = baseName(normalizeName(name));
+  const z = normalizeName(zone);
+  return n === z || n.endsWith(`.${z}`);
+}
