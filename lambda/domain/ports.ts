@@ -25,11 +25,11 @@ export interface DueBatch {
   invalid: InvalidItem[];
 }
 
-/** The state a run writes back after an attempt. Absent fields are left unchanged. */
+/** The state a run writes back after an attempt (or a not-due check). Absent fields are left unchanged. */
 export interface OutcomeUpdate {
-  lastOutcome: LastOutcome;
-  failureCount: number;
   nextCheckAt: string;
+  lastOutcome?: LastOutcome;
+  failureCount?: number;
   acmArn?: string;
   notBefore?: string;
   notAfter?: string;

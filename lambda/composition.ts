@@ -1,0 +1,80 @@
+/**
+ * Wires adapters to the renewal service from a runtime config and a set of SDK clients. Shared by the
+ * Lambda handler, the CLI and the end-to-end tests, so all three run the same code path.
+ */
+import { readFileSync } from 'node:fs';
+import type { ACMClient } from '@aws-sdk/client-acm';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AcmCertificateStore } from './adapters/acm/acm-certificate-store.js';
+import { AcmeCertificateAuthority } from './adapters/acme/acme-certificate-authority.js';
+import { DynamoDbInventory } from './adapters/dynamodb/dynamodb-inventory.js';
+import { Route53DnsSolver } from './adapters/route53/route53-dns-solver.js';
+import { SecretsManagerSecretStore } from './adapters/secretsmanager/secretsmanager-secret-store.js';
+import { SesNotifier } from './adapters/ses/ses-notifier.js';
+import type { RuntimeConfig } from './config.js';
+import type { Clock, RunLog } from './domain/ports.js';
+import { RenewalService, type RenewalServiceDeps } from './domain/renewal-service.js';
+
+export interface AwsClients {
+  route53: Route53Client;
+  acm: ACMClient;
+  sesv2: SESv2Client;
+  dynamodb: DynamoDBClient;
+  secretsManager: SecretsManagerClient;
+  /** A Route 53 client for a zone in another account (assumed role), when configured. */
+  route53ForZone?: (zoneId: string) => Route53Client;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: RunLog, clock: Clock = systemClock) {
+  const secrets = new SecretsManagerSecretStore(clients.secretsManager);
+  return {
+    inventory: new DynamoDbInventory({
+      client: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: config.tableName,
+      dueIndexName: config.dueIndexName,
+    }),
+    ca: new AcmeCertificateAuthority({
+      secrets,
+      accountSecretId: config.accountSecretId,
+      accountEmail: config.accountEmail,
+      clock,
+      pollIntervalMs: config.acmePollMs,
+      trustedCaPem: config.acmeCaFile ? readFileSync(config.acmeCaFile, 'utf8') : undefined,
+      log,
+    }),
+    dns: new Route53DnsSolver({
+      client: clients.route53,
+      clientForZone: clients.route53ForZone,
+      pollIntervalMs: config.route53PollMs,
+      clock,
+      log,
+    }),
+    store: new AcmCertificateStore(clients.acm),
+    notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
+    secrets,
+  };
+}
+
+export function createRenewalService(
+  config: RuntimeConfig,
+  clients: AwsClients,
+  log: RunLog,
+  clock: Clock = systemClock,
+  overrides: Partial<RenewalServiceDeps> = {},
+): RenewalService {
+  const adapters = createAdapters(config, clients, log, clock);
+  return new RenewalService({
+    ...adapters,
+    clock,
+    log,
+    defaultRecipients: config.defaultRecipients,
+    concurrency: config.concurrency,
+    ...overrides,
+  });
+}

@@ -1,0 +1,393 @@
+/**
+ * One run: plan, lease, order, publish, validate, import, record, notify.
+ *
+ * Certificates are worked in waves. Within a wave every order is placed first, then all dns-01 values
+ * are published together (one Route 53 change per zone instead of one per certificate), then the
+ * orders are completed, and the values are cleaned up whatever happened. A failure of one certificate
+ * never stops the others; work stops being picked up when the invocation's remaining time gets short.
+ */
+import { chunk, mapLimit } from './concurrency.js';
+import {
+  CertbeatError,
+  ConfigurationError,
+  LeaseHeldError,
+  RateLimitedError,
+  isRetryable,
+  toCertbeatError,
+} from './errors.js';
+import type { CertificateRecord, IssuedCertificate, KeyType, RenewalWindow } from './model.js';
+import { baseName, normalizeName } from './names.js';
+import type { Finding } from './notices.js';
+import { NoticeSender } from './notice-sender.js';
+import type {
+  CertificateAuthority,
+  CertificateStore,
+  Clock,
+  DnsChallenge,
+  DnsSolver,
+  Inventory,
+  Notifier,
+  PendingOrder,
+  RunLog,
+} from './ports.js';
+import {
+  MAX_CHECK_INTERVAL_MS,
+  daysLeft,
+  decide,
+  nextAttemptAfterFailure,
+  renewalTime,
+  shouldMailFailure,
+  urgency,
+} from './renewal-policy.js';
+import { emptySummary, type RunSummary } from './run-summary.js';
+
+/** What the pre-flight checks get: the record, its zones and what ACM knows of the current certificate. */
+export interface PreflightRequest {
+  record: CertificateRecord;
+  zoneIds: Record<string, string>;
+  storedKeyType?: KeyType;
+  inUseBy?: string[];
+}
+
+export interface RenewalServiceDeps {
+  inventory: Inventory;
+  ca: CertificateAuthority;
+  dns: DnsSolver;
+  store: CertificateStore;
+  notifier: Notifier;
+  clock: Clock;
+  log: RunLog;
+  defaultRecipients: string[];
+  /** Returns findings; those with `ok: false` that are blocking stop the order (see `isBlocking`). */
+  preflight?: (request: PreflightRequest) => Promise<Finding[]>;
+  /** Which failing findings stop an order. Default: every failing finding. */
+  isBlocking?: (finding: Finding) => boolean;
+  /** Certificates worked at once. */
+  concurrency?: number;
+  /** Certificates per wave (one DNS change per zone per wave). */
+  waveSize?: number;
+  /** Do not start a wave with less than this left (ms): an order needs time to validate and import. */
+  minStartMs?: number;
+  /** Time kept back at the end for import, records and clean-up (ms). */
+  reserveMs?: number;
+}
+
+export interface RunOptions {
+  /** Lease owner: the invocation's request id. */
+  invocationId: string;
+  /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis). */
+  remainingMs: () => number;
+  /** Work only these certificates (renew now, ACM expiry event), read by id instead of the due query. */
+  ids?: string[];
+  /** With `ids`: renew even outside the window (the "renew now" button). */
+  force?: boolean;
+}
+
+interface Job {
+  record: CertificateRecord;
+  findings: Finding[];
+  reason?: string;
+  keyType?: KeyType;
+  renewalWindow?: RenewalWindow;
+  order?: PendingOrder;
+  challenges: DnsChallenge[];
+  issued?: IssuedCertificate;
+  error?: CertbeatError;
+  /** Set when the job ended early (not due, lease held): nothing more to do. */
+  done?: boolean;
+}
+
+export class RenewalService {
+  private readonly mail: NoticeSender;
+
+  constructor(private readonly deps: RenewalServiceDeps) {
+    this.mail = new NoticeSender(deps);
+  }
+
+  async run(options: RunOptions): Promise<RunSummary> {
+    const { inventory, clock, log } = this.deps;
+    const summary = emptySummary();
+    const batch = options.ids
+      ? await this.loadByIds(options.ids, options.force ?? false, summary)
+      : await inventory.listDue(clock.now());
+
+    for (const item of batch.invalid) {
+      summary.invalid.push({ id: item.id, problems: item.problems });
+      log.error('inventory item is invalid', { id: item.id, problems: item.problems });
+      await this.mail.send({ kind: 'invalid', item }, item.owners);
+    }
+
+    const waves = chunk(batch.records, this.deps.waveSize ?? 50);
+    for (const [w, wave] of waves.entries()) {
+      if (options.remainingMs() < (this.deps.minStartMs ?? 180_000)) {
+        for (const record of waves.slice(w).flat()) summary.skipped.push({ id: record.id, reason: 'out of time: left for the next run' });
+        log.warn('stopping early: remaining time is short', { left: waves.slice(w).flat().length });
+        break;
+      }
+      await this.runWave(wave, options, summary);
+    }
+    log.info('run finished', {
+      renewed: summary.renewed.length,
+      notDue: summary.notDue.length,
+      failed: summary.failed.length,
+      skipped: summary.skipped.length,
+      invalid: summary.invalid.length,
+    });
+    return summary;
+  }
+
+  private async loadByIds(ids: string[], force: boolean, summary: RunSummary) {
+    const records: CertificateRecord[] = [];
+    for (const id of ids) {
+      try {
+        if (force) await this.deps.inventory.requestRenewal(id, this.deps.clock.now());
+        const record = await this.deps.inventory.get(id);
+        if (record) records.push(record);
+        else summary.skipped.push({ id, reason: 'no certificate with this id' });
+      } catch (e) {
+        const err = toCertbeatError(e);
+        summary.invalid.push({ id, problems: [err.message] });
+      }
+    }
+    return { records, invalid: [] };
+  }
+
+  private async runWave(records: CertificateRecord[], options: RunOptions, summary: RunSummary): Promise<void> {
+    const { dns, clock } = this.deps;
+    const limit = this.deps.concurrency ?? 4;
+    const deadline = () => new Date(clock.now().getTime() + options.remainingMs() - (this.deps.reserveMs ?? 60_000));
+
+    const jobs = await mapLimit(records, limit, (record) => this.prepare(record, options, summary));
+    const ordered = jobs.filter((j) => j.order && !j.error);
+    const challenges = ordered.flatMap((j) => j.challenges);
+    try {
+      if (challenges.length > 0) {
+        const failedZones = await dns.present(challenges, deadline());
+        for (const job of ordered) {
+          const failed = job.challenges.find((c) => failedZones.has(c.zoneId));
+          if (failed) job.error = toCertbeatError(failedZones.get(failed.zoneId));
+        }
+      }
+      await mapLimit(
+        ordered.filter((j) => !j.error),
+        limit,
+        async (job) => {
+          try {
+            job.issued = await this.deps.ca.completeOrder(job.order!, deadline());
+          } catch (e) {
+            job.error = toCertbeatError(e);
+          }
+        },
+      );
+    } catch (e) {
+      // present() itself failed outright: every order of the wave fails with that cause.
+      for (const job of ordered) job.error ??= toCertbeatError(e);
+    } finally {
+      if (challenges.length > 0) await dns.cleanup(challenges);
+    }
+    await mapLimit(jobs, limit, (job) => this.finish(job, options, summary));
+  }
+
+  /** Lease, re-check, find zones, pre-flight, place the order. Never throws: errors land on the job. */
+  private async prepare(candidate: CertificateRecord, options: RunOptions, summary: RunSummary): Promise<Job> {
+    const { inventory, clock, ca, dns, store, log } = this.deps;
+    const job: Job = { record: candidate, findings: [], challenges: [] };
+    const now = clock.now();
+    let record: CertificateRecord | undefined;
+    try {
+      record = await inventory.acquireLease(
+        candidate.id,
+        { owner: options.invocationId, until: new Date(now.getTime() + options.remainingMs() + 300_000).toISOString() },
+        now,
+      );
+    } catch (e) {
+      job.error = toCertbeatError(e);
+      return job;
+    }
+    if (!record) {
+      summary.skipped.push({ id: candidate.id, reason: 'another run holds the lease' });
+      log.info('skipped: lease held elsewhere', { id: candidate.id });
+      return { ...job, done: true };
+    }
+    job.record = record;
+    try {
+      job.renewalWindow = await this.refreshRenewalWindow(record);
+      // Re-check with the fresh record: another run may have renewed it since the due query.
+      const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
+      if (!decision.due) {
+        await inventory.recordOutcome(record.id, options.invocationId, {
+          nextCheckAt: decision.nextCheckAt.toISOString(),
+          renewalWindow: job.renewalWindow ?? null,
+        });
+        summary.notDue.push({ id: record.id, reason: decision.detail, nextCheckAt: decision.nextCheckAt.toISOString() });
+        return { ...job, done: true };
+      }
+      job.reason = decision.detail;
+      log.info('due', { id: record.id, reason: decision.reason, detail: decision.detail });
+
+      const zoneIds = await dns.locateZones(record.names, record.zones);
+      const stored = record.acmArn ? await store.describe(record.acmArn) : undefined;
+      // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
+      job.keyType = stored?.keyAlgorithm ?? record.keyType;
+      if (this.deps.preflight) {
+        job.findings = await this.deps.preflight({ record, zoneIds, storedKeyType: stored?.keyAlgorithm, inUseBy: stored?.inUseBy });
+        const blocking = job.findings.filter((f) => !f.ok && (this.deps.isBlocking ?? (() => true))(f));
+        if (blocking.length > 0) {
+          throw new ConfigurationError(`pre-flight checks failed: ${blocking.map((f) => f.message).join('; ')}`, {
+            remediation: blocking.map((f) => f.fix ?? f.message).join(' '),
+          });
+        }
+      }
+      job.order = await ca.placeOrder({
+        certificateId: record.id,
+        names: record.names,
+        directoryUrl: record.directoryUrl,
+        eabSecretId: record.eabSecretId,
+        keyType: job.keyType,
+        replacesAriCertId: record.ariCertId,
+      });
+      job.challenges = job.order.challenges.map((c) => ({ ...c, zoneId: zoneFor(c.identifier, zoneIds) }));
+    } catch (e) {
+      job.error = toCertbeatError(e);
+    }
+    return job;
+  }
+
+  /** Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. */
+  private async refreshRenewalWindow(record: CertificateRecord): Promise<RenewalWindow | undefined> {
+    if (!record.ariCertId || !record.acmArn) return record.renewalWindow;
+    try {
+      return (await this.deps.ca.renewalInfo(record.directoryUrl, record.ariCertId)) ?? undefined;
+    } catch (e) {
+      this.deps.log.warn('renewal info unavailable; using the lifetime rule', { id: record.id, error: toCertbeatError(e).message });
+      return record.renewalWindow;
+    }
+  }
+
+  private async finish(job: Job, options: RunOptions, summary: RunSummary): Promise<void> {
+    if (job.done) return;
+    if (job.issued && !job.error) {
+      try {
+        await this.succeed(job, options, summary);
+        return;
+      } catch (e) {
+        job.error = toCertbeatError(e);
+      }
+    }
+    await this.fail(job, job.error ?? new CertbeatError('the order ended without a certificate'), options, summary);
+  }
+
+  private async succeed(job: Job, options: RunOptions, summary: RunSummary): Promise<void> {
+    const { store, inventory, clock, log, ca } = this.deps;
+    const { record } = job;
+    const issued = job.issued!;
+    const firstIssuance = !record.acmArn;
+    const arn = await store.import({
+      arn: record.acmArn,
+      certificatePem: issued.certificatePem,
+      chainPem: issued.chainPem,
+      privateKeyPem: issued.privateKeyPem,
+      tags: { 'certbeat:id': record.id },
+    });
+    const now = clock.now();
+    let window: RenewalWindow | undefined;
+    if (issued.ariCertId) {
+      window = await ca.renewalInfo(record.directoryUrl, issued.ariCertId).catch(() => undefined);
+    }
+    const renewAt = renewalTime({ id: record.id, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString(), renewalWindow: window });
+    const nextCheckAt = new Date(Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
+    await inventory.recordOutcome(record.id, options.invocationId, {
+      lastOutcome: { at: now.toISOString(), result: firstIssuance ? 'issued' : 'renewed' },
+      failureCount: 0,
+      nextCheckAt: nextCheckAt.toISOString(),
+      acmArn: arn,
+      notBefore: issued.notBefore.toISOString(),
+      notAfter: issued.notAfter.toISOString(),
+      serial: issued.serial,
+      issuedNames: issued.names,
+      ariCertId: issued.ariCertId,
+      renewalWindow: window ?? null,
+      forceRenewal: false,
+    });
+    summary.renewed.push({ id: record.id, firstIssuance, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
+    log.info(firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
+
+    const described = await store.describe(arn).catch(() => undefined);
+    await this.mail.send(
+      {
+        kind: 'renewed',
+        record,
+        firstIssuance,
+        arn,
+        names: issued.names,
+        serial: issued.serial,
+        notAfter: issued.notAfter,
+        issuer: issued.issuer,
+        directoryUrl: record.directoryUrl,
+        inUseBy: described?.inUseBy ?? [],
+        nextCheckAt,
+      },
+      record.owners,
+    );
+  }
+
+  private async fail(job: Job, error: CertbeatError, options: RunOptions, summary: RunSummary): Promise<void> {
+    const { inventory, clock, log } = this.deps;
+    const { record } = job;
+    if (error instanceof LeaseHeldError) {
+      summary.skipped.push({ id: record.id, reason: error.message });
+      return;
+    }
+    const now = clock.now();
+    const failureCount = record.failureCount + 1;
+    let next = nextAttemptAfterFailure(failureCount, now, {
+      notAfter: record.notAfter,
+      retryAfter: error instanceof RateLimitedError ? error.retryAfter : undefined,
+    });
+    // A person has to act on a configuration problem: look again daily, not hourly.
+    if (!isRetryable(error)) next = new Date(Math.max(next.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
+    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString() });
+    log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
+
+    try {
+      await inventory.recordOutcome(record.id, options.invocationId, {
+        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000) },
+        failureCount,
+        nextCheckAt: next.toISOString(),
+        ...(job.renewalWindow ? { renewalWindow: job.renewalWindow } : {}),
+      });
+    } catch (e) {
+      log.error('could not record the failure', { id: record.id, error: toCertbeatError(e).message });
+    }
+
+    const current = urgency(record.notAfter, now);
+    const previous = record.lastOutcome?.result === 'failed' ? urgency(record.notAfter, new Date(record.lastOutcome.at)) : undefined;
+    if (!shouldMailFailure(failureCount, previous, current)) return;
+    await this.mail.send(
+      {
+        kind: 'failed',
+        record,
+        errorClass: error.name,
+        errorKind: error.kind,
+        message: error.message,
+        remediation: error.remediation,
+        problemType: 'problemType' in error ? (error.problemType as string | undefined) : undefined,
+        findings: job.findings.filter((f) => !f.ok),
+        failureCount,
+        daysLeft: daysLeft(record.notAfter, now),
+        notAfter: record.notAfter ? new Date(record.notAfter) : undefined,
+        nextAttemptAt: next,
+        urgency: current,
+      },
+      record.owners,
+    );
+  }
+}
+
+/** The zone of a challenge's identifier; locateZones may key by the name as configured or by its base. */
+function zoneFor(identifier: string, zoneIds: Record<string, string>): string {
+  const name = normalizeName(identifier);
+  const zone = zoneIds[identifier] ?? zoneIds[name] ?? zoneIds[baseName(name)] ?? zoneIds[`*.${baseName(name)}`];
+  if (!zone) throw new ConfigurationError(`no hosted zone was located for ${identifier}`, { field: 'zones' });
+  return zone;
+}

@@ -1,0 +1,38 @@
+/**
+ * The events that start a run: the schedule, ACM's "approaching expiration" event, the post-deploy run,
+ * and "renew now" (CLI `renew --remote`). Anything else is refused with a message saying what is accepted.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from './domain/errors.js';
+
+const renew = z.object({ action: z.literal('renew'), certificateId: z.string().min(1) });
+const run = z.object({ action: z.literal('run'), reason: z.string().optional() });
+const acmExpiry = z.object({
+  source: z.literal('aws.acm'),
+  'detail-type': z.string(),
+  resources: z.array(z.string()).default([]),
+});
+const schedule = z.object({ source: z.string() }).loose();
+
+export interface RunRequest {
+  trigger: 'schedule' | 'deploy' | 'renew-now' | 'acm-expiry' | 'manual';
+  /** Only these certificates; absent means every due certificate. */
+  ids?: string[];
+  /** Renew even outside the window ("renew now"). */
+  force?: boolean;
+}
+
+export function parseEvent(event: unknown): RunRequest {
+  const r = renew.safeParse(event);
+  if (r.success) return { trigger: 'renew-now', ids: [r.data.certificateId], force: true };
+  const m = run.safeParse(event);
+  if (m.success) return { trigger: m.data.reason === 'deploy' ? 'deploy' : 'manual' };
+  // ACM's event names the certificate; the due query covers it (the policy decides), so run as scheduled.
+  if (acmExpiry.safeParse(event).success) return { trigger: 'acm-expiry' };
+  if (schedule.safeParse(event).success || event === undefined || (typeof event === 'object' && event !== null && Object.keys(event).length === 0)) {
+    return { trigger: 'schedule' };
+  }
+  throw new ConfigurationError('unrecognised event', {
+    remediation: 'Invoke with {"action":"run"}, {"action":"renew","certificateId":"<id>"}, or from the schedule.',
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The Lambda entry: composition root. Validates the runtime config once per container, builds the
+ * clients and the service, and runs over what the event asks for. Thin on purpose: all behaviour lives
+ * in the domain and the adapters.
+ */
+import { ACMClient } from '@aws-sdk/client-acm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { createRenewalService, type AwsClients } from './composition.js';
+import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
+import { parseEvent } from './event.js';
+import type { RenewalService } from './domain/renewal-service.js';
+import type { RunSummary } from './domain/run-summary.js';
+
+const logger = new Logger({ serviceName: 'certbeat' });
+const metrics = new Metrics({ namespace: 'certbeat', serviceName: 'certbeat' });
+
+let built: { config: RuntimeConfig; service: RenewalService } | undefined;
+
+function build() {
+  if (built) return built;
+  const config = loadRuntimeConfig();
+  const route53 = new Route53Client({});
+  const clients: AwsClients = {
+    route53,
+    acm: new ACMClient({}),
+    sesv2: new SESv2Client({}),
+    dynamodb: new DynamoDBClient({}),
+    secretsManager: new SecretsManagerClient({}),
+    route53ForZone: zoneClients(config.zoneRoles, route53),
+  };
+  const log = {
+    info: (message: string, attributes: Record<string, unknown> = {}) => logger.info(message, attributes),
+    warn: (message: string, attributes: Record<string, unknown> = {}) => logger.warn(message, attributes),
+    error: (message: string, attributes: Record<string, unknown> = {}) => logger.error(message, attributes),
+  };
+  built = { config, service: createRenewalService(config, clients, log) };
+  return built;
+}
+
+/** Zones in other accounts are reached through a role assumed per zone; others use the default client. */
+function zoneClients(roles: Record<string, string>, fallback: Route53Client) {
+  const cache = new Map<string, Route53Client>();
+  return (zoneId: string) => {
+    const roleArn = roles[zoneId];
+    if (!roleArn) return fallback;
+    let client = cache.get(zoneId);
+    if (!client) {
+      client = new Route53Client({ credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: 'certbeat' } }) });
+      cache.set(zoneId, client);
+    }
+    return client;
+  };
+}
+
+export const handler = async (event: unknown, context: Context): Promise<RunSummary> => {
+  logger.addContext(context);
+  const { service } = build();
+  const request = parseEvent(event);
+  logger.info('run started', { trigger: request.trigger, ids: request.ids });
+  const summary = await service.run({
+    invocationId: context.awsRequestId,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    ids: request.ids,
+    force: request.force,
+  });
+  metrics.addMetric('CertificatesRenewed', MetricUnit.Count, summary.renewed.length);
+  metrics.addMetric('RenewalFailures', MetricUnit.Count, summary.failed.length);
+  metrics.addMetric('InvalidItems', MetricUnit.Count, summary.invalid.length);
+  metrics.publishStoredMetrics();
+  return summary;
+};
