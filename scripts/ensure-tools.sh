@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system tools the testbed runs (pebble + pebble-challtestsrv from Debian's `pebble`
+# package) when missing. Runs before `npm test` and `npm run demo`; quiet when all is there.
+set -euo pipefail
+need=()
+command -v pebble >/dev/null 2>&1 && command -v pebble-challtestsrv >/dev/null 2>&1 || need+=(pebble)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ "${CERTBEAT_WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "certbeat: installing ${need[*]} (Debian packages) for the local testbed..." >&2
+if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+  echo "certbeat: please install as root: apt-get install -y ${need[*]}" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+$sudo apt-get install -y -qq "${need[@]}" >/dev/null
