@@ -14,7 +14,10 @@ import { AcmeCertificateAuthority } from './adapters/acme/acme-certificate-autho
 import { DynamoDbInventory } from './adapters/dynamodb/dynamodb-inventory.js';
 import { Route53DnsSolver } from './adapters/route53/route53-dns-solver.js';
 import { SecretsManagerSecretStore } from './adapters/secretsmanager/secretsmanager-secret-store.js';
+import { NodeDnsLookup } from './adapters/dns/node-dns-lookup.js';
 import { SesNotifier } from './adapters/ses/ses-notifier.js';
+import { caaIdentitiesFor } from './domain/ca-identity.js';
+import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from './domain/preflight.js';
 import type { RuntimeConfig } from './config.js';
 import type { Clock, RunLog } from './domain/ports.js';
 import { RenewalService, type RenewalServiceDeps } from './domain/renewal-service.js';
@@ -69,8 +72,20 @@ export function createRenewalService(
   overrides: Partial<RenewalServiceDeps> = {},
 ): RenewalService {
   const adapters = createAdapters(config, clients, log, clock);
+  const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   return new RenewalService({
     ...adapters,
+    preflight: (request) =>
+      runPreflight(
+        {
+          ...request,
+          region: config.region,
+          caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
+        },
+        { dns: lookup, zones: adapters.dns },
+      ),
+    // The service renews with the key type ACM already has, so a changed keyType is reported, not blocking.
+    isBlocking: (finding) => blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType,
     clock,
     log,
     defaultRecipients: config.defaultRecipients,

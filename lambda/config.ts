@@ -12,12 +12,16 @@ export const ENV = {
   accountSecretId: 'CERTBEAT_ACCOUNT_SECRET_ID',
   accountEmail: 'CERTBEAT_ACCOUNT_EMAIL',
   concurrency: 'CERTBEAT_CONCURRENCY',
+  /** The region ACM imports go to (the Lambda's own). */
+  region: 'AWS_REGION',
   /** JSON map of hosted zone id → role ARN to assume for zones in other accounts. */
   zoneRoles: 'CERTBEAT_ZONE_ROLES',
   /** PEM file of extra CAs to trust for ACME (the testbed's pebble). */
   acmeCaFile: 'CERTBEAT_ACME_CA_FILE',
   /** "host:port" of the DNS resolver for pre-flight checks (the testbed's DNS server). */
   dnsResolver: 'CERTBEAT_DNS_RESOLVER',
+  /** JSON map of ACME directory URL → CAA issuer domains, for CAs the built-in table does not know. */
+  caaIdentities: 'CERTBEAT_CAA_IDENTITIES',
   /** Milliseconds between Route 53 GetChange polls. */
   route53PollMs: 'CERTBEAT_ROUTE53_POLL_MS',
   /** Milliseconds between ACME authorization/order polls. */
@@ -37,6 +41,7 @@ const schema = z.object({
   accountSecretId: z.string().min(1, 'set CERTBEAT_ACCOUNT_SECRET_ID to the ACME account key secret'),
   accountEmail: z.email().optional(),
   concurrency: z.coerce.number().int().min(1).max(32).default(4),
+  region: z.string().default('us-east-1'),
   zoneRoles: z
     .string()
     .transform((s, ctx) => {
@@ -44,6 +49,17 @@ const schema = z.object({
         return z.record(z.string(), z.string()).parse(JSON.parse(s));
       } catch {
         ctx.addIssue({ code: 'custom', message: 'must be a JSON object of zone id to role ARN' });
+        return z.NEVER;
+      }
+    })
+    .default({}),
+  caaIdentities: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.array(z.string())).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of directory URL to a list of CAA domains' });
         return z.NEVER;
       }
     })

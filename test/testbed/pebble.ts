@@ -30,6 +30,8 @@ export interface PebbleOptions {
   dnsServer: string;
   /** When given, External Account Binding is required and these are the accepted kid → base64url HMAC keys. */
   eabKeys?: Record<string, string>;
+  /** Lifetime of issued certificates in seconds (pebble's default is five years). */
+  certificateValiditySeconds?: number;
 }
 
 /** Quiet, deterministic pebble: no validation sleeps, no nonce rejects, no authorization reuse. */
@@ -74,6 +76,7 @@ async function startOnce(opts: PebbleOptions, tls: Awaited<ReturnType<typeof mak
         ocspResponderURL: '',
         externalAccountBindingRequired: eab !== undefined,
         ...(eab ? { externalAccountMACKeys: eab } : {}),
+        ...(opts.certificateValiditySeconds ? { certificateValidityPeriod: opts.certificateValiditySeconds } : {}),
       },
     }),
     // The file holds EAB HMAC keys when EAB is on: readable by this user only.

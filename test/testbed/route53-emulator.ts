@@ -31,8 +31,12 @@ export interface Route53Call {
 export interface Route53Emulator {
   /** http://127.0.0.1:PORT */
   endpoint: string;
-  /** Creates a hosted zone (with its SOA and NS sets); returns the bare id, e.g. `Z0ABC...`. */
-  createZone(name: string, opts?: { private?: boolean; nameServers?: string[] }): Promise<string>;
+  /**
+   * Creates a hosted zone (with its SOA and NS sets); returns the bare id, e.g. `Z0ABC...`.
+   * `delegated: false` makes a zone the public DNS does not point at (the registrar names other name
+   * servers): its changes are accepted but never reach challtestsrv, so the CA never sees them.
+   */
+  createZone(name: string, opts?: { private?: boolean; nameServers?: string[]; delegated?: boolean }): Promise<string>;
   /** The zone's record sets in listing order, names fully qualified (wire form), TXT values quoted. */
   records(zoneId: string): Array<{ name: string; type: string; ttl?: number; values: string[] }>;
   /** Every API call in order. */
@@ -58,6 +62,7 @@ export async function startRoute53Emulator(opts: {
   const changes = new Map<string, ChangeRecord>();
   const calls: Route53Call[] = [];
   const pendingFailures: Array<'Throttling' | 'PriorRequestNotComplete'> = [];
+  const undelegated = new Set<string>();
   // Batches are applied one at a time (forwarding awaits challtestsrv between validate and answer).
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -107,7 +112,7 @@ export async function startRoute53Emulator(opts: {
     const previous = zone.records;
     zone.records = result.next;
     try {
-      await mirror(challengeSets(zone, result.touched));
+      if (!undelegated.has(zone.id)) await mirror(challengeSets(zone, result.touched));
     } catch (e) {
       zone.records = previous;
       await mirror(challengeSets(zone, result.touched)).catch(() => undefined);
@@ -200,6 +205,7 @@ export async function startRoute53Emulator(opts: {
     async createZone(name, zoneOpts = {}) {
       const zone = newZone(name, zoneOpts);
       zones.set(zone.id, zone);
+      if (zoneOpts.delegated === false) undelegated.add(zone.id);
       return zone.id;
     },
     records(zoneId) {

@@ -12,6 +12,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ENV } from '../../lambda/config.js';
 import { startAcmEmulator, type AcmEmulator } from './acm-emulator.js';
 import { startChalltestsrv, type Challtestsrv } from './challtestsrv.js';
+import { startDnsServer, type DnsServer } from './dns-server.js';
 import { createInventoryTable, startDynalite, type RunningDynalite } from './dynalite.js';
 import { startPebble, type Pebble } from './pebble.js';
 import { startRoute53Emulator, type Route53Emulator } from './route53-emulator.js';
@@ -21,6 +22,8 @@ import { startSes, type SesCapture } from './ses.js';
 export interface TestbedOptions {
   /** When given, pebble requires External Account Binding with these kid → base64url HMAC keys. */
   eabKeys?: Record<string, string>;
+  /** Lifetime of certificates pebble issues, in seconds (default: pebble's five years). */
+  certificateValiditySeconds?: number;
   /** How long the Route 53 emulator reports a change PENDING before INSYNC (its default otherwise). */
   insyncAfterMs?: number;
   /** Inventory table name; default `certbeat-inventory`. */
@@ -36,11 +39,6 @@ export interface TestbedClients {
   secretsManager: SecretsManagerClient;
 }
 
-/** A DNS server with a resolver address, for certbeat's pre-flight checks (CERTBEAT_DNS_RESOLVER). */
-export interface TestbedDns {
-  address: string;
-  stop(): Promise<void>;
-}
 
 export interface Testbed {
   challtestsrv: Challtestsrv;
@@ -50,8 +48,11 @@ export interface Testbed {
   route53: Route53Emulator;
   acm: AcmEmulator;
   secretsManager: { endpoint: string; stop(): Promise<void> };
-  /** Optional pre-flight DNS server; when set, `env` carries CERTBEAT_DNS_RESOLVER and stop() stops it. */
-  dns?: TestbedDns;
+  /**
+   * The resolver for pre-flight checks (CERTBEAT_DNS_RESOLVER): answers crafted NS/CAA/CNAME records set
+   * with `setRecords`, forwards everything else to challtestsrv.
+   */
+  dns: DnsServer;
   /** pebble's ACME directory URL. */
   directoryUrl: string;
   tableName: string;
@@ -103,6 +104,7 @@ async function settleAll<T extends readonly unknown[]>(
 export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
   const tableName = opts.tableName ?? 'certbeat-inventory';
   const challtestsrv = await startChalltestsrv();
+  const dns = await startDnsServer({ forward: challtestsrv.dnsAddress });
 
   const startDynaliteWithTable = async (): Promise<RunningDynalite> => {
     const dynalite = await startDynalite();
@@ -123,14 +125,14 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   >(
     ['pebble', 'route53 emulator', 'dynalite', 'aws-ses-v2-local', 'acm emulator', 'secrets manager emulator'],
     [
-      startPebble({ dnsServer: challtestsrv.dnsAddress, eabKeys: opts.eabKeys }),
+      startPebble({ dnsServer: challtestsrv.dnsAddress, eabKeys: opts.eabKeys, certificateValiditySeconds: opts.certificateValiditySeconds }),
       startRoute53Emulator({ challtestsrvManagementUrl: challtestsrv.managementUrl, insyncAfterMs: opts.insyncAfterMs }),
       startDynaliteWithTable(),
       startSes(),
       startAcmEmulator({ region: TESTBED_REGION }),
       startSecretsManagerEmulator(),
     ],
-    [['challtestsrv', challtestsrv]],
+    [['dns server', dns], ['challtestsrv', challtestsrv]],
   );
 
   let clients: TestbedClients | undefined;
@@ -144,7 +146,7 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
     route53,
     acm,
     secretsManager,
-    dns: undefined,
+    dns,
     directoryUrl: pebble.directoryUrl,
     tableName,
     get env() {
