@@ -26,7 +26,8 @@ let built: { config: RuntimeConfig; service: RenewalService } | undefined;
 function build() {
   if (built) return built;
   const config = loadRuntimeConfig();
-  const route53 = new Route53Client({});
+  // The DNS solver retries Route 53 itself within the run's deadline; SDK retries would multiply them.
+  const route53 = new Route53Client({ maxAttempts: 1 });
   const clients: AwsClients = {
     route53,
     acm: new ACMClient({}),
@@ -52,7 +53,7 @@ function zoneClients(roles: Record<string, string>, fallback: Route53Client) {
     if (!roleArn) return fallback;
     let client = cache.get(zoneId);
     if (!client) {
-      client = new Route53Client({ credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: 'certbeat' } }) });
+      client = new Route53Client({ maxAttempts: 1, credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: 'certbeat' } }) });
       cache.set(zoneId, client);
     }
     return client;

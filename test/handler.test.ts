@@ -1,0 +1,60 @@
+/**
+ * The Lambda handler on the testbed, configured only through its environment as in AWS: two
+ * concurrent invocations never issue a certificate twice; short remaining time leaves work for later.
+ */
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPipeline, type Pipeline } from './support/pipeline.js';
+
+let p: Pipeline;
+let handler: (event: unknown, context: Context) => Promise<import('../lambda/domain/run-summary.js').RunSummary>;
+
+function context(requestId: string, remainingMs = 600_000): Context {
+  return { awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'certbeat' } as unknown as Context;
+}
+
+beforeAll(async () => {
+  p = await startPipeline();
+  await p.tb.route53.createZone('fleet.test');
+  Object.assign(process.env, p.tb.env, { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' });
+  ({ handler } = await import('../lambda/handler.js'));
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+describe('handler', () => {
+  it('leaves work for the next run when the remaining time is short', async () => {
+    await p.add({ id: 'late', names: ['late.fleet.test'] });
+    const summary = await handler({ source: 'certbeat.schedule' }, context('short', 30_000));
+    expect(summary.renewed).toEqual([]);
+    expect(summary.skipped).toEqual([{ id: 'late', reason: 'out of time: left for the next run' }]);
+    const record = (await p.inventory.get('late'))!;
+    expect(record.lease).toBeUndefined();
+    expect(record.acmArn).toBeUndefined();
+  });
+
+  it('issues each certificate exactly once when two invocations run at the same time', async () => {
+    for (const id of ['a', 'b', 'c']) await p.add({ id, names: [`${id}.fleet.test`, `*.${id}.fleet.test`] });
+    const [first, second] = await Promise.all([
+      handler({ source: 'certbeat.schedule' }, context('invocation-1')),
+      handler({ source: 'certbeat.schedule' }, context('invocation-2')),
+    ]);
+    const renewed = [...first.renewed, ...second.renewed].map((r) => r.id).sort();
+    expect(renewed).toEqual(['a', 'b', 'c', 'late']);
+    expect([...first.failed, ...second.failed]).toEqual([]);
+    // ACM saw one import per certificate.
+    const imports = p.tb.acm.certificates().map((c) => c.importCount);
+    expect(imports).toEqual([1, 1, 1, 1]);
+  });
+
+  it('renews one certificate on "renew now", outside its window', async () => {
+    const before = (await p.inventory.get('a'))!;
+    const summary = await handler({ action: 'renew', certificateId: 'a' }, context('renew-now'));
+    expect(summary.renewed.map((r) => r.id)).toEqual(['a']);
+    const after = (await p.inventory.get('a'))!;
+    expect(after.acmArn).toBe(before.acmArn);
+    expect(after.serial).not.toBe(before.serial);
+    expect(after.forceRenewal).toBeUndefined();
+  });
+});
