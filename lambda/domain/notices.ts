@@ -37,6 +37,8 @@ export interface FailedNotice {
   message: string;
   /** The likely cause and the fix. */
   remediation: string;
+  /** Whether time alone may clear it (`isRetryable`): "will retry" rather than "action needed". */
+  retryable: boolean;
   /** ACME problem type, when the CA refused. */
   problemType?: string;
   findings: Finding[];

@@ -371,6 +371,7 @@ export class RenewalService {
         errorKind: error.kind,
         message: error.message,
         remediation: error.remediation,
+        retryable: isRetryable(error),
         problemType: 'problemType' in error ? (error.problemType as string | undefined) : undefined,
         findings: job.findings.filter((f) => !f.ok),
         failureCount,

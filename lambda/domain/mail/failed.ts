@@ -8,9 +8,6 @@ import { acmConsoleUrl, caLabel, daysUntil, formatDate, formatDateTime, plural, 
 import { footerLines, type Block, type BuiltMail, type Fact, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
 
-/** Error classes that clear up on their own; mirrors `isRetryable` (the notice carries only the class name). */
-const TEMPORARY_CLASSES = new Set(['TransientError', 'RateLimitedError', 'PropagationTimeoutError', 'LeaseHeldError']);
-const TEMPORARY_ACME_PROBLEMS = new Set(['dns', 'connection', 'serverInternal', 'badNonce', 'incorrectResponse']);
 
 /** Plain words for the ACME problem types (RFC 8555 §6.7) an owner is most likely to meet. */
 const ACME_PROBLEMS: Record<string, string> = {
@@ -29,12 +26,6 @@ const ACME_PROBLEMS: Record<string, string> = {
   malformed: 'the CA found the request malformed',
   unsupportedIdentifier: 'the CA does not support one of the names',
 };
-
-function isTemporary(n: FailedNotice): boolean {
-  if (TEMPORARY_CLASSES.has(n.errorClass)) return true;
-  const short = n.problemType?.replace(/^urn:ietf:params:acme:error:/, '');
-  return n.errorClass === 'CaRejectedError' && short !== undefined && TEMPORARY_ACME_PROBLEMS.has(short);
-}
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -97,7 +88,7 @@ export function failedMail(n: FailedNotice, ctx: MailContext): BuiltMail {
   const names = r.names.map(oneLine);
   const name = names[0] ?? id;
   const days = n.notAfter ? (n.daysLeft ?? daysUntil(n.notAfter, ctx.now)) : undefined;
-  const temporary = isTemporary(n);
+  const temporary = n.retryable;
   const tone = n.urgency === 'final' ? 'final' : n.urgency === 'warning' ? 'warning' : 'notice';
 
   const problem: Fact[] = [

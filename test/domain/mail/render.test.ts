@@ -51,6 +51,7 @@ function failed(overrides: Partial<FailedNotice> = {}): FailedNotice {
     errorKind: 'refused by the CA',
     message: 'CAA record for shop.example.com prevents issuance',
     remediation: 'Add a CAA record 0 issue "letsencrypt.org" to shop.example.com, or remove the CAA records that exclude it.',
+    retryable: false,
     problemType: 'urn:ietf:params:acme:error:caa',
     findings: [{ check: 'caa', ok: false, message: 'CAA at example.com allows only digicert.com', fix: 'add 0 issue "letsencrypt.org" at example.com' }],
     failureCount: 3,
@@ -140,7 +141,7 @@ describe('failed mail', () => {
   it('subjects escalate with urgency', () => {
     const subject = (o: Parameters<typeof failed>[0]) => renderNotice(failed(o), ctx).subject;
     expect(subject({})).toBe('Not renewed: shop.example.com — action needed, 40 days left');
-    expect(subject({ errorClass: 'TransientError', errorKind: 'temporary failure', problemType: undefined })).toBe(
+    expect(subject({ errorClass: 'TransientError', errorKind: 'temporary failure', retryable: true, problemType: undefined })).toBe(
       'Not renewed: shop.example.com — will retry, 40 days left',
     );
     expect(subject({ urgency: 'warning', daysLeft: 12 })).toBe('Not renewed: shop.example.com — action needed, 12 days left');
