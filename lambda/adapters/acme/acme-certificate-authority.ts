@@ -1,0 +1,305 @@
+/**
+ * `CertificateAuthority` over acme-client 5.4, dns-01 only.
+ *
+ * acme-client supplies JWS signing, nonces, account and order calls, keys and CSRs; certbeat adds
+ * what an unattended run needs: its own HTTP layer (`acme-http.ts`: trust, timeouts, real network
+ * causes, problem documents), fixed-interval polling to a deadline (`acme-polling.ts`), accounts kept
+ * in Secrets Manager (`acme-account.ts`), the chain check (`certificate-check.ts`) and ARI (`ari.ts`:
+ * acme-client knows neither renewalInfo nor `replaces`).
+ */
+import { crypto as acmeCrypto, type Authorization, type Client, type Order } from 'acme-client';
+import { CaRejectedError, CertbeatError } from '../../domain/errors.js';
+import type { IssuedCertificate, KeyType, RenewalWindow } from '../../domain/model.js';
+import { challengeRecordName, normalizeName } from '../../domain/names.js';
+import type { CertificateAuthority, Clock, OrderRequest, PendingOrder, RunLog, SecretStore } from '../../domain/ports.js';
+import { AcmeAccounts } from './acme-account.js';
+import { AcmeHttp, problemFromResponse } from './acme-http.js';
+import { pollUntil } from './acme-polling.js';
+import { AcmeProblemError, classifyAcmeError, classifyProblem, type AcmeProblem, type ProblemContext } from './acme-problems.js';
+import { parseRenewalInfo, renewalInfoUrl } from './ari.js';
+import { checkCertificate } from './certificate-check.js';
+
+export interface AcmeCertificateAuthorityOptions {
+  secrets: SecretStore;
+  /** The secret holding every ACME account key (one entry per directory URL). */
+  accountSecretId: string;
+  /** Contact address registered with new accounts. */
+  accountEmail?: string;
+  clock: Clock;
+  /** Milliseconds between authorization/order polls. Default 1000. */
+  pollIntervalMs?: number;
+  /** Extra CA (PEM) to trust for the ACME server's TLS (the testbed's pebble). */
+  trustedCaPem?: string;
+  log?: RunLog;
+}
+
+type Challenge = Parameters<Client['completeChallenge']>[0];
+
+/** What `placeOrder` leaves for `completeOrder`; never leaves the adapter. */
+interface OrderState {
+  client: Client;
+  order: Order;
+  challenges: Array<{ identifier: string; challenge: Challenge }>;
+}
+
+const KEY_GENERATORS: Record<KeyType, () => Promise<Buffer>> = {
+  ec256: () => acmeCrypto.createPrivateEcdsaKey('P-256'),
+  ec384: () => acmeCrypto.createPrivateEcdsaKey('P-384'),
+  rsa2048: () => acmeCrypto.createPrivateRsaKey(2048),
+  rsa3072: () => acmeCrypto.createPrivateRsaKey(3072),
+  rsa4096: () => acmeCrypto.createPrivateRsaKey(4096),
+};
+
+/** Problem types with which a CA may refuse `replaces`; the order is then placed without it. */
+const REPLACES_REFUSALS = new Set(['alreadyReplaced', 'malformed', 'conflict']);
+
+/**
+ * An ACME CA reached with acme-client. See `CertificateAuthority` for the contract. Every failure
+ * comes out as a `CertbeatError`: `CaRejectedError` with the ACME problem type and a remediation,
+ * `RateLimitedError` with Retry-After, `TransientError` for the network (naming the directory and the
+ * real cause) and for deadlines, `CertificateCheckError` when the returned chain fails our checks.
+ */
+export class AcmeCertificateAuthority implements CertificateAuthority {
+  private readonly http: AcmeHttp;
+  private readonly accounts: AcmeAccounts;
+  private readonly pollIntervalMs: number;
+  private readonly orders = new WeakMap<PendingOrder, OrderState>();
+
+  constructor(private readonly opts: AcmeCertificateAuthorityOptions) {
+    this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.http = new AcmeHttp({ trustedCaPem: opts.trustedCaPem });
+    this.accounts = new AcmeAccounts({
+      secrets: opts.secrets,
+      accountSecretId: opts.accountSecretId,
+      accountEmail: opts.accountEmail,
+      http: this.http,
+      clock: opts.clock,
+      log: opts.log,
+    });
+  }
+
+  async placeOrder(request: OrderRequest): Promise<PendingOrder> {
+    const names = request.names.map(normalizeName);
+    let client = await this.accounts.client(request.directoryUrl, request.eabSecretId);
+    let order: Order;
+    try {
+      order = await this.createOrder(client, request, names);
+    } catch (err) {
+      if (!(err instanceof AcmeProblemError && err.shortType === 'accountDoesNotExist')) throw err;
+      // The CA forgot the account since this instance looked it up (e.g. a CA reset): once more from the secret.
+      this.accounts.forget(request.directoryUrl);
+      client = await this.accounts.client(request.directoryUrl, request.eabSecretId);
+      order = await this.createOrder(client, request, names).catch((again) => {
+        throw classifyAcmeError(again, this.context(request, 'order'));
+      });
+    }
+
+    let authorizations: Authorization[];
+    try {
+      authorizations = await client.getAuthorizations(order);
+    } catch (err) {
+      throw classifyAcmeError(err, this.context(request, 'order'));
+    }
+
+    const challenges: OrderState['challenges'] = [];
+    for (const authz of authorizations) {
+      const identifier = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+      if (authz.status === 'valid') continue; // already proven (authorization reuse)
+      if (authz.status !== 'pending') {
+        throw new CaRejectedError(`the CA's authorization for ${identifier} is ${authz.status}`, {
+          identifier,
+          remediation: 'certbeat places a new order on the next run; if this repeats, check the account at the CA.',
+        });
+      }
+      const challenge = authz.challenges.find((c) => c.type === 'dns-01');
+      if (!challenge) {
+        throw new CaRejectedError(
+          `the CA offers no dns-01 challenge for ${identifier} (offered: ${authz.challenges.map((c) => c.type).join(', ') || 'none'})`,
+          {
+            identifier,
+            remediation: `certbeat validates only with dns-01: use a CA that offers dns-01 for ${identifier}${authz.wildcard ? ' (wildcards require it)' : ''}, or remove the name.`,
+          },
+        );
+      }
+      challenges.push({ identifier, challenge });
+    }
+
+    const pending: PendingOrder = {
+      request,
+      challenges: await Promise.all(
+        challenges.map(async ({ identifier, challenge }) => ({
+          identifier,
+          recordName: challengeRecordName(identifier),
+          value: await client.getChallengeKeyAuthorization(challenge),
+        })),
+      ),
+    };
+    this.orders.set(pending, { client, order, challenges });
+    return pending;
+  }
+
+  async completeOrder(pending: PendingOrder, deadline: Date): Promise<IssuedCertificate> {
+    const state = this.orders.get(pending);
+    if (!state) throw new Error('completeOrder was given an order this AcmeCertificateAuthority did not place');
+    const { client, challenges } = state;
+    const { request } = pending;
+    const names = request.names.map(normalizeName);
+
+    await Promise.all(
+      challenges.map(({ identifier, challenge }) =>
+        client.completeChallenge(challenge).catch((err) => {
+          throw classifyAcmeError(err, this.context(request, 'validation', identifier));
+        }),
+      ),
+    );
+
+    let order = await this.pollOrder(client, state.order, request, deadline, (o) => o.status !== 'pending', `validate ${names.join(', ')}`);
+    if (order.status === 'invalid') throw await this.validationFailure(client, order, request);
+    if (order.status !== 'ready') {
+      throw new CaRejectedError(`the order is ${order.status} after validation, not ready for finalization`, {
+        remediation: 'certbeat places a new order on the next run.',
+      });
+    }
+
+    const keyPem = (await KEY_GENERATORS[request.keyType]()).toString();
+    const [, csr] = await acmeCrypto.createCsr({ commonName: names[0], altNames: [...names] }, keyPem);
+    try {
+      order = await client.finalizeOrder(order, csr);
+    } catch (err) {
+      throw classifyAcmeError(err, this.context(request, 'finalization'));
+    }
+    order = await this.pollOrder(
+      client,
+      order,
+      request,
+      deadline,
+      (o) => o.status === 'valid' || o.status === 'invalid',
+      `issue the certificate for ${names.join(', ')}`,
+    );
+    if (order.status === 'invalid') {
+      throw classifyProblem(
+        (order.error as AcmeProblem | undefined) ?? { detail: 'the order became invalid during finalization' },
+        this.context(request, 'finalization'),
+      );
+    }
+
+    let chainPem: string;
+    try {
+      chainPem = await client.getCertificate(order);
+    } catch (err) {
+      throw classifyAcmeError(err, this.context(request, 'download'));
+    }
+    const checked = checkCertificate({ chainPem, privateKeyPem: keyPem, names, now: this.opts.clock.now() });
+    this.opts.log?.info('certificate issued', {
+      certificateId: request.certificateId,
+      serial: checked.serial,
+      notAfter: checked.notAfter.toISOString(),
+      issuer: checked.issuer,
+    });
+    return {
+      certificatePem: checked.certificatePem,
+      chainPem: checked.chainPem,
+      privateKeyPem: keyPem,
+      names,
+      serial: checked.serial,
+      notBefore: checked.notBefore,
+      notAfter: checked.notAfter,
+      issuer: checked.issuer,
+      ariCertId: checked.ariCertId,
+    };
+  }
+
+  async renewalInfo(directoryUrl: string, ariCertId: string): Promise<RenewalWindow | undefined> {
+    const directory = await this.http.directory(directoryUrl);
+    if (typeof directory.renewalInfo !== 'string') return undefined;
+    const url = renewalInfoUrl(directory.renewalInfo, ariCertId);
+    const resp = await this.http.request(directoryUrl, url, 'get');
+    if (resp.status === 404) {
+      // The CA does not know this certificate (e.g. issued elsewhere): the caller uses its own window.
+      this.opts.log?.warn('the CA has no renewal information for this certificate', { directoryUrl, ariCertId });
+      return undefined;
+    }
+    const now = this.opts.clock.now();
+    if (resp.status !== 200) {
+      throw classifyAcmeError(problemFromResponse(resp, url), { directoryUrl, operation: 'renewalInfo', now });
+    }
+    return parseRenewalInfo(resp.data, resp.headers['retry-after'], now, url);
+  }
+
+  private async createOrder(client: Client, request: OrderRequest, names: string[]): Promise<Order> {
+    const identifiers = names.map((value) => ({ type: 'dns', value }));
+    let replaces: string | undefined;
+    if (request.replacesAriCertId) {
+      const directory = await this.http.directory(request.directoryUrl);
+      if (typeof directory.renewalInfo === 'string') replaces = request.replacesAriCertId;
+    }
+    try {
+      // acme-client sends whatever fields it is given: `replaces` (RFC 9773 §5) travels as is.
+      return await client.createOrder({ identifiers, ...(replaces ? { replaces } : {}) } as Parameters<Client['createOrder']>[0]);
+    } catch (err) {
+      if (replaces && err instanceof AcmeProblemError && (REPLACES_REFUSALS.has(err.shortType ?? '') || err.status === 409)) {
+        this.opts.log?.warn('the CA refused the replaces field; ordering without it', {
+          directoryUrl: request.directoryUrl,
+          problem: err.problem.type,
+          detail: err.message,
+        });
+        return this.createOrder(client, { ...request, replacesAriCertId: undefined }, names);
+      }
+      if (err instanceof AcmeProblemError && err.shortType === 'accountDoesNotExist') throw err;
+      throw classifyAcmeError(err, this.context(request, 'order'));
+    }
+  }
+
+  private pollOrder(
+    client: Client,
+    order: Order,
+    request: OrderRequest,
+    deadline: Date,
+    done: (o: Order) => boolean,
+    waitingFor: string,
+  ): Promise<Order> {
+    return pollUntil(
+      () =>
+        client.getOrder(order).catch((err) => {
+          throw classifyAcmeError(err, this.context(request, 'order'));
+        }),
+      done,
+      { intervalMs: this.pollIntervalMs, deadline, clock: this.opts.clock, waitingFor },
+    );
+  }
+
+  /** The problem of the first invalid authorization's challenge, else the order's own error. */
+  private async validationFailure(client: Client, order: Order, request: OrderRequest): Promise<CertbeatError> {
+    let authorizations: Authorization[] = [];
+    try {
+      authorizations = await client.getAuthorizations(order);
+    } catch {
+      // The order's own error still says something; fall through to it.
+    }
+    for (const authz of authorizations) {
+      if (authz.status !== 'invalid') continue;
+      const identifier = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+      const failed = authz.challenges.find((c) => c.type === 'dns-01' && c.error) ?? authz.challenges.find((c) => c.error);
+      const problem = (failed?.error as AcmeProblem | undefined) ?? {
+        detail: `the authorization for ${identifier} is invalid`,
+      };
+      return classifyProblem(problem, this.context(request, 'validation', identifier));
+    }
+    return classifyProblem(
+      (order.error as AcmeProblem | undefined) ?? { detail: 'the order became invalid during validation' },
+      this.context(request, 'validation'),
+    );
+  }
+
+  private context(request: OrderRequest, operation: ProblemContext['operation'], identifier?: string): ProblemContext {
+    return {
+      directoryUrl: request.directoryUrl,
+      operation,
+      identifier,
+      eabSecretId: request.eabSecretId,
+      accountSecretId: this.opts.accountSecretId,
+      accountEmail: this.opts.accountEmail,
+      now: this.opts.clock.now(),
+    };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * A loopback HTTPS proxy in front of pebble for tests: pebble 2.4 has no ARI (RFC 9773), so the proxy
+ * adds `renewalInfo` to the directory, answers renewalInfo GETs itself and records newOrder payloads
+ * (to see `replaces`). Everything else is forwarded unchanged with the Host header kept, so pebble
+ * builds every URL it hands out on the proxy's address. The upstream can be switched (a pebble
+ * "restart" behind a stable directory URL).
+ */
+import { createServer, request as httpsRequest, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { makeListenerTls } from '../../testbed/tls.js';
+
+export interface RenewalInfoAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface AriProxy {
+  /** https://127.0.0.1:PORT/dir */
+  directoryUrl: string;
+  /** PEM of the CA of the proxy's TLS certificate. */
+  tlsCaPem: string;
+  /** Cert ids asked for, in order. */
+  renewalInfoRequests: string[];
+  /** Decoded JSON payloads of newOrder requests, in order. */
+  newOrderPayloads: Array<Record<string, unknown>>;
+  /** Decides the answer to `GET /renewal-info/<certId>`. */
+  answerRenewalInfo: (certId: string) => RenewalInfoAnswer;
+  /** When set, rewrites authorization objects on their way to the client (e.g. to drop dns-01). */
+  rewriteAuthorization?: (authz: { challenges: Array<{ type: string }> } & Record<string, unknown>) => unknown;
+  /** Points the proxy at another pebble (its base https URL and TLS CA). */
+  setUpstream(baseUrl: string, caPem: string): void;
+  stop(): Promise<void>;
+}
+
+export async function startAriProxy(upstreamBase: string, upstreamCaPem: string): Promise<AriProxy> {
+  const tls = await makeListenerTls('certbeat-ari-proxy-');
+  const { readFile } = await import('node:fs/promises');
+  const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]);
+  let upstream = { base: upstreamBase, ca: upstreamCaPem };
+  let newOrderPath = '';
+
+  const proxy: AriProxy = {
+    directoryUrl: '',
+    tlsCaPem: tls.caPem,
+    renewalInfoRequests: [],
+    newOrderPayloads: [],
+    answerRenewalInfo: () => ({ status: 404, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'unknown certificate' } }),
+    setUpstream(baseUrl, caPem) {
+      upstream = { base: baseUrl, ca: caPem };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await tls.remove();
+    },
+  };
+
+  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const target = new URL(req.url ?? '/', upstream.base);
+      const out = httpsRequest(
+        target,
+        { method: req.method, headers: { ...req.headers }, ca: upstream.ca, agent: false, servername: target.hostname === '127.0.0.1' ? undefined : target.hostname },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      out.on('error', reject);
+      out.end(body);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = req.url ?? '/';
+
+    if (req.method === 'GET' && path.startsWith('/renewal-info/')) {
+      const certId = decodeURIComponent(path.slice('/renewal-info/'.length));
+      proxy.renewalInfoRequests.push(certId);
+      const answer = proxy.answerRenewalInfo(certId);
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
+      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      return;
+    }
+    if (req.method === 'POST' && newOrderPath && path === newOrderPath) {
+      const jws = JSON.parse(body.toString('utf8')) as { payload: string };
+      proxy.newOrderPayloads.push(JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')));
+    }
+
+    const answer = await forward(req, body);
+    let out = answer.body;
+    if (req.method === 'GET' && path === '/dir' && answer.status === 200) {
+      const directory = JSON.parse(out.toString('utf8')) as Record<string, unknown>;
+      newOrderPath = new URL(String(directory.newOrder)).pathname;
+      directory.renewalInfo = `https://${req.headers.host}/renewal-info`;
+      out = Buffer.from(JSON.stringify(directory));
+    }
+    if (proxy.rewriteAuthorization && path.startsWith('/authZ/') && answer.status === 200) {
+      out = Buffer.from(JSON.stringify(proxy.rewriteAuthorization(JSON.parse(out.toString('utf8')))));
+    }
+    const headers = { ...answer.headers };
+    delete headers['content-length'];
+    delete headers['transfer-encoding'];
+    delete headers.connection;
+    res.writeHead(answer.status, headers);
+    res.end(out);
+  };
+
+  const server: Server = createServer({ cert, key }, (req, res) => {
+    handle(req, res).catch((err: Error) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`ari-proxy: ${err.message}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.directoryUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/dir`;
+  return proxy;
+}
