@@ -1,0 +1,92 @@
+/**
+ * The renewal Lambda: the bundled handler, its runtime configuration (variable names from
+ * lambda/config.ts, so they never drift) and its least-privilege policy.
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../lambda/adapters/dynamodb/table-schema.js';
+import { ENV } from '../../lambda/config.js';
+import { challengeScope, type CertbeatConfig } from '../config.js';
+import { BundledFunction } from './bundled-function.js';
+import { nagResourceId } from './nag-ids.js';
+import { certificatesArn, changesArn, hostedZoneArn, renewerStatements, sesIdentitiesArn, type RenewerResources } from './renewer-policy.js';
+
+/** Powertools service name: the `service` dimension of the handler's metrics. */
+export const SERVICE_NAME = 'certbeat';
+/** Namespace of the metrics the handler publishes (Powertools Metrics, EMF). */
+export const METRICS_NAMESPACE = 'certbeat';
+
+export interface CertificateRenewerProps extends RenewerResources {
+  config: CertbeatConfig;
+  entry: string;
+  projectRoot: string;
+  tableName: string;
+}
+
+export class CertificateRenewer extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CertificateRenewerProps) {
+    super(scope, id);
+    const { config } = props;
+    const environment: Record<string, string> = {
+      [ENV.tableName]: props.tableName,
+      [ENV.dueIndexName]: TABLE_KEYS.dueIndexName,
+      [ENV.sender]: config.sender,
+      [ENV.accountSecretId]: props.accountSecretArn,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    };
+    // Empty values are left out: the runtime config treats absent and empty alike.
+    if (config.defaultRecipients.length > 0) environment[ENV.defaultRecipients] = config.defaultRecipients.join(',');
+    if (config.accountEmail) environment[ENV.accountEmail] = config.accountEmail;
+    if (Object.keys(config.zoneRoles).length > 0) environment[ENV.zoneRoles] = JSON.stringify(config.zoneRoles);
+
+    const fn = new BundledFunction(this, 'Renewer', {
+      entry: props.entry,
+      projectRoot: props.projectRoot,
+      description: 'certbeat: renews the certificates in the inventory',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      logRetentionDays: config.logRetentionDays,
+      environment,
+    });
+    this.function = fn.function;
+    this.role = fn.role;
+    for (const statement of renewerStatements(this, config, props)) this.role.addToPolicy(statement);
+    this.acknowledgeWildcards(config);
+  }
+
+  /** The wildcards in the policy that the services leave no way around; each reason says why. */
+  private acknowledgeWildcards(config: CertbeatConfig): void {
+    const stack = Stack.of(this);
+    const ack = (resource: string, reason: string) =>
+      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceId(stack, resource)}]`, reason });
+    const scope = challengeScope(config);
+    const usesLocalZones = [...scope.byZone.keys()].some((z) => !config.zoneRoles[z]) || scope.lookedUp.length > 0;
+    if (usesLocalZones) {
+      ack(
+        changesArn(),
+        'route53:GetChange polls the change a ChangeResourceRecordSets call just created; its id exists only at run time, and Route 53 offers no narrower ARN than change/*.',
+      );
+    }
+    if (scope.lookedUp.length > 0) {
+      ack(
+        hostedZoneArn('*'),
+        'Some configured names have no zoneId, so their zone is found at run time and cannot be named. The statement still allows only UPSERT/DELETE of TXT records at exactly the configured _acme-challenge names (route53:ChangeResourceRecordSets* condition keys), plus zone reads.',
+      );
+      ack('*', 'route53:ListHostedZones (automatic zone lookup for names without zoneId) supports no resource-level permissions.');
+    }
+    ack(
+      certificatesArn(stack),
+      'A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by the certbeat:id tag to the configured ids: as a request tag for a new import, as a resource tag for re-import, describe and list-tags, so foreign certificates cannot be touched.',
+    );
+    ack(
+      sesIdentitiesArn(stack),
+      'SES authorises a send against the verified identity that covers the sender (the address itself or its domain) and, in the SES sandbox, against each recipient identity, so the identities cannot be listed in advance; the ses:FromAddress condition pins the From address to the configured sender.',
+    );
+  }
+}

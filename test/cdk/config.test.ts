@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../cdk/certbeat-stack.js';
+import { CertbeatConfigError, challengeScope, loadConfig, normalizedChallengeName, parseConfig } from '../../cdk/config.js';
+import { LETS_ENCRYPT_STAGING } from '../../lambda/domain/model.js';
+
+const valid = {
+  sender: 'certbeat@example.com',
+  certificates: [{ id: 'site', names: ['example.com', '*.example.com'], zoneId: 'Z0123456789ABC' }],
+};
+
+function problemsOf(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (e) {
+    if (e instanceof CertbeatConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('the config was accepted');
+}
+
+const withCertificate = (extra: Record<string, unknown>) => ({ ...valid, certificates: [{ ...valid.certificates[0], ...extra }] });
+
+describe('parseConfig', () => {
+  it('fills defaults and normalizes names and zone ids', () => {
+    const config = parseConfig({
+      ...valid,
+      certificates: [
+        { id: 'site', names: ['Example.COM.', '*.example.com'], zoneId: '/hostedzone/Z0123456789ABC' },
+        { id: 'staging', names: ['test.example.net'], ca: 'letsencrypt-staging', keyType: 'rsa2048', owners: ['me@example.net'] },
+      ],
+    });
+    expect(config).toMatchObject({ defaultRecipients: [], zoneRoles: {}, alarms: { emails: [] }, logRetentionDays: 90, schedule: {} });
+    expect(config.certificates[0]).toEqual({
+      id: 'site',
+      names: ['example.com', '*.example.com'],
+      zones: { 'example.com': 'Z0123456789ABC', '*.example.com': 'Z0123456789ABC' },
+      directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory',
+      keyType: 'ec256',
+      owners: [],
+      status: 'active',
+    });
+    expect(config.certificates[1]).toMatchObject({ directoryUrl: LETS_ENCRYPT_STAGING, keyType: 'rsa2048', zones: {}, owners: ['me@example.net'] });
+  });
+
+  it('accepts the example config shipped beside cdk.json', () => {
+    const config = loadConfig(join(PROJECT_ROOT, 'certbeat.config.example.json'));
+    expect(config.certificates.map((c) => c.id)).toEqual(['www-example-com', 'shop-example-net', 'api-example-org']);
+    expect(config.certificates[2].eabSecretId).toBe('certbeat/zerossl-eab');
+  });
+
+  it('refuses an unknown key type, naming the field and the allowed values', () => {
+    expect(problemsOf(withCertificate({ keyType: 'rsa1024' }))).toEqual([
+      'certificates[0].keyType: "rsa1024" is not a supported key type; use one of ec256, ec384, rsa2048, rsa3072, rsa4096 (ec256 is the default)',
+    ]);
+  });
+
+  it('refuses malformed names, one message per name', () => {
+    const problems = problemsOf(withCertificate({ names: ['ok.example.com', 'bad name.example.com', '*.*.example.com', 'localhost'], zoneId: undefined }));
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^certificates\[0\]\.names\[1\]: "bad name\.example\.com" contains white space/);
+    expect(problems[1]).toMatch(/^certificates\[0\]\.names\[2\]: .*misuses the wildcard/);
+    expect(problems[2]).toMatch(/^certificates\[0\]\.names\[3\]: "localhost" is not a fully qualified name/);
+  });
+
+  it('refuses a missing sender with the fix', () => {
+    const { sender: _, ...noSender } = valid;
+    expect(problemsOf(noSender)).toEqual([
+      'sender: is missing; give the SES identity certbeat sends from (a verified address or an address in a verified domain)',
+    ]);
+    expect(problemsOf({ ...valid, sender: 'Certbeat <certbeat@example.com>' })[0]).toMatch(/^sender: ".*" is not a mail address/);
+  });
+
+  it('refuses a CA directory URL without an EAB secret', () => {
+    expect(problemsOf(withCertificate({ ca: { directoryUrl: 'https://acme.zerossl.com/v2/DV90' } }))).toEqual([
+      'certificates[0].ca.eabSecretName: is missing: a CA given by directory URL needs External Account Binding; store {"keyId":"...","hmacKey":"..."} in a Secrets Manager secret and put its name here',
+    ]);
+  });
+
+  it('refuses an unknown CA alias, a non-https directory URL and unknown keys', () => {
+    expect(problemsOf(withCertificate({ ca: 'zerossl' }))[0]).toMatch(/^certificates\[0\]\.ca: "zerossl" is not a CA; use "letsencrypt"/);
+    expect(problemsOf(withCertificate({ ca: { directoryUrl: 'http://acme.test/dir', eabSecretName: 'x' } }))[0]).toMatch(
+      /^certificates\[0\]\.ca\.directoryUrl: "http:\/\/acme\.test\/dir" is not an https URL/,
+    );
+    expect(problemsOf({ ...withCertificate({ keytype: 'ec256' }), senderr: 'x' })).toEqual([
+      'certificates[0]: unknown key(s) "keytype"; check the spelling against certbeat.config.example.json',
+      '(top level): unknown key(s) "senderr"; check the spelling against certbeat.config.example.json',
+    ]);
+  });
+
+  it('reports every problem at once, across certificates and deployment-wide rules', () => {
+    const problems = problemsOf({
+      sender: 'certbeat@example.com',
+      zoneRoles: { ZUNUSED: 'arn:aws:iam::123456789012:role/dns' },
+      schedule: { time: '24:00', timezone: 'Mars/Olympus' },
+      certificates: [valid.certificates[0], { ...valid.certificates[0], owners: ['not-a-mail'] }],
+    });
+    expect(problems).toEqual([
+      'schedule.time: "24:00" is not a time; use 24-hour "HH:MM", e.g. "04:17"',
+      'schedule.timezone: "Mars/Olympus" is not an IANA time zone; use e.g. "Europe/Berlin" or leave it out for UTC',
+      'certificates[1].owners[0]: "not-a-mail" is not a mail address; write it as name@example.com, without a display name',
+    ]);
+    const crossField = problemsOf({ ...valid, zoneRoles: { ZUNUSED: 'arn:aws:iam::123456789012:role/dns' }, certificates: [valid.certificates[0], valid.certificates[0]] });
+    expect(crossField).toEqual([
+      'certificates[1].id: "site" is already used by certificates[0]; give each certificate its own id',
+      'zoneRoles.ZUNUSED: no certificate names this zone; set it as zoneId/zones of the certificates in that account, or remove the role',
+    ]);
+  });
+
+  it('refuses zones keyed by a name the certificate does not have, and zoneId together with zones', () => {
+    expect(problemsOf(withCertificate({ zoneId: undefined, zones: { 'other.example.org': 'Z1' } }))[0]).toMatch(
+      /^certificates\[0\]\.zones\["other\.example\.org"\]: is not one of the names/,
+    );
+    expect(problemsOf(withCertificate({ zones: { 'example.com': 'Z1' } }))).toEqual([
+      'certificates[0]: give either zoneId (one zone for all names) or zones (per name), not both',
+    ]);
+    expect(problemsOf(withCertificate({ zoneId: 'not a zone' }))[0]).toMatch(/^certificates\[0\]\.zoneId: "not a zone" is not a hosted zone id/);
+    expect(problemsOf({ ...valid, zoneRoles: { 'not a zone': 'arn:aws:iam::123456789012:role/dns' } })).toEqual([
+      'zoneRoles.not a zone: "not a zone" is not a hosted zone id; copy the id (e.g. Z0123456789ABCDEFGHIJ) from the Route 53 console',
+    ]);
+    expect(problemsOf({ ...valid, zoneRoles: { Z0123456789ABC: 'role/dns' } })[0]).toMatch(/^zoneRoles\.Z0123456789ABC: "role\/dns" is not an IAM role ARN/);
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'certbeat-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says how to create a missing file', () => {
+    expect(() => loadConfig(join(dir, 'certbeat.config.json'))).toThrow(/does not exist; copy certbeat\.config\.example\.json to certbeat\.config\.json/);
+  });
+
+  it('names the file and the JSON syntax error', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "sender": "a@example.com", }');
+    expect(() => loadConfig(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid:\\n  - is not valid JSON`));
+  });
+});
+
+describe('challenge record names for the IAM conditions', () => {
+  it('are _acme-challenge.<base name>: lower-case, no trailing dot, wildcard stripped', () => {
+    expect(normalizedChallengeName('*.Example.COM.')).toBe('_acme-challenge.example.com');
+    expect(normalizedChallengeName('www.example.com')).toBe('_acme-challenge.www.example.com');
+  });
+
+  it('are grouped per zone (apex and wildcard share one), names without zone id apart', () => {
+    const config = parseConfig({
+      ...valid,
+      certificates: [
+        { id: 'a', names: ['example.com', '*.example.com', 'www.example.com'], zoneId: 'ZONE1' },
+        { id: 'b', names: ['*.b.example.net', 'b.example.net'], zones: { 'b.example.net': 'ZONE2' } },
+        { id: 'c', names: ['c.example.org', '*.c.example.org'] },
+      ],
+    });
+    const scope = challengeScope(config);
+    expect(Object.fromEntries(scope.byZone)).toEqual({
+      ZONE1: ['_acme-challenge.example.com', '_acme-challenge.www.example.com'],
+      ZONE2: ['_acme-challenge.b.example.net'],
+    });
+    expect(scope.lookedUp).toEqual(['_acme-challenge.c.example.org']);
+  });
+});
