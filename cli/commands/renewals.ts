@@ -1,0 +1,100 @@
+/**
+ * `certbeat run` (one full run, as the schedule does) and `certbeat renew <id>` (the "renew now"
+ * button, in process or `--remote` through the deployed Lambda). Progress goes to stderr while the
+ * run works; the outcome table (or `--json`) to stdout. Exit 1 when a certificate was not renewed.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { RunSummary } from '../../lambda/domain/run-summary.js';
+import type { CliContext } from '../context.js';
+import { EXIT, EnvironmentError, UsageError, type ExitCode } from '../exit-codes.js';
+import { FUNCTION_ENV } from '../environment.js';
+import { SUMMARY_HEADERS, summaryRows } from '../format.js';
+import { progressLog } from '../progress.js';
+import { existing } from './inventory.js';
+
+export interface RunCommandOptions {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export async function runCommand(ctx: CliContext, opts: RunCommandOptions): Promise<ExitCode> {
+  const target = await ctx.getTarget();
+  ctx.out.note(`run on ${target.description}: looking for due certificates…`, 'dim');
+  const service = await ctx.service(progressLog(ctx.out, opts));
+  const summary = await service.run(ctx.runOptions());
+  return report(ctx, summary, opts, false);
+}
+
+export async function renewCommand(ctx: CliContext, id: string, opts: RunCommandOptions & { remote?: boolean }): Promise<ExitCode> {
+  const { inventory } = await ctx.adapters();
+  const record = await existing(inventory, id);
+  if (record.status === 'paused') {
+    throw new UsageError(`'${id}' is paused, so it is not renewed; nothing was changed`, {
+      remediation: `Resume it first: certbeat resume ${id}`,
+    });
+  }
+  if (opts.remote) return renewRemote(ctx, id, opts);
+  ctx.out.note(`renewing ${id} now…`, 'dim');
+  const service = await ctx.service(progressLog(ctx.out, opts));
+  const summary = await service.run({ ...ctx.runOptions(), ids: [id], force: true });
+  return report(ctx, summary, opts);
+}
+
+/** Invokes the deployed Lambda with {"action":"renew","certificateId":id} and reports its summary. */
+async function renewRemote(ctx: CliContext, id: string, opts: RunCommandOptions): Promise<ExitCode> {
+  const target = await ctx.getTarget();
+  if (!target.functionName) {
+    throw new EnvironmentError('renew --remote needs the renewal function, and none is known for this target', {
+      remediation: `Use the deployed stack (unset CERTBEAT_TABLE_NAME, --stack NAME), or set ${FUNCTION_ENV} to the function's name.`,
+    });
+  }
+  ctx.out.note(`asking ${target.functionName} to renew ${id}…`, 'dim');
+  let out;
+  try {
+    out = await target.lambda().send(
+      new InvokeCommand({ FunctionName: target.functionName, Payload: Buffer.from(JSON.stringify({ action: 'renew', certificateId: id })) }),
+    );
+  } catch (e) {
+    throw new EnvironmentError(`invoking ${target.functionName} failed (${(e as Error).name}: ${(e as Error).message})`, {
+      cause: e,
+      remediation: 'Use credentials that allow lambda:InvokeFunction on the renewal function, and check the region.',
+    });
+  }
+  const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+  if (out.FunctionError) {
+    let detail = text;
+    try {
+      const err = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+      detail = `${err.errorType ?? 'Error'}: ${err.errorMessage ?? text}`;
+    } catch {
+      // Not JSON: show it as it came.
+    }
+    ctx.out.note(`the renewal function failed: ${detail}`, 'red');
+    ctx.out.note(`  fix: see the function's log group in CloudWatch for the run of ${id}`);
+    return EXIT.failed;
+  }
+  let summary: RunSummary;
+  try {
+    summary = JSON.parse(text) as RunSummary;
+  } catch (e) {
+    throw new EnvironmentError(`the renewal function answered something that is not a run summary: ${text.slice(0, 200)}`, { cause: e });
+  }
+  return report(ctx, summary, opts);
+}
+
+/**
+ * Prints the outcome. Exit 1 when a certificate failed or is invalid; for `renew` (`skippedFails`) also
+ * when it was skipped (another run holds it), since it was then not renewed.
+ */
+function report(ctx: CliContext, summary: RunSummary, opts: RunCommandOptions, skippedFails = true): ExitCode {
+  const failed = summary.failed.length + summary.invalid.length + (skippedFails ? summary.skipped.length : 0);
+  if (opts.json) {
+    ctx.out.json(summary);
+  } else {
+    const rows = summaryRows(summary);
+    if (rows.length === 0) ctx.out.line('nothing was due');
+    else ctx.out.table(SUMMARY_HEADERS, rows);
+    if (summary.failed.length > 0) ctx.out.note('`certbeat doctor <id>` checks DNS, CAA and delegation; the failure mail has the fix.');
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+}
