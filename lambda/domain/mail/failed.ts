@@ -51,7 +51,12 @@ function subjectOf(n: FailedNotice, name: string, days: number | undefined, temp
   }
 }
 
-function introOf(n: FailedNotice, ctx: MailContext, days: number | undefined, temporary: boolean): string[] {
+/** The CLI command that renews a certificate at once (the "renew now" button). */
+export function renewCommand(id: string): string {
+  return `npx certbeat renew ${id}`;
+}
+
+function introOf(n: FailedNotice, ctx: MailContext, id: string, days: number | undefined, temporary: boolean): string[] {
   const product = ctx.productName;
   const next = formatDateTime(n.nextAttemptAt);
   const tries = plural(n.failureCount, 'time');
@@ -66,9 +71,9 @@ function introOf(n: FailedNotice, ctx: MailContext, days: number | undefined, te
     case 'final':
       return [
         days >= 0
-          ? `Final notice: the certificate ${expiryPhrase(days)}, on ${expiry}. After that, every site that serves it shows a security error to its visitors.`
+          ? `Final notice: the certificate expires on ${expiry} (${relativeDays(days)}). After that, every site that serves it shows a security error to its visitors.`
           : `Final notice: the certificate expired on ${expiry}. Every site that serves it now shows a security error to its visitors.`,
-        `Renewal has failed ${tries}. Please fix the cause below now, then ask ${product} to renew the certificate at once instead of waiting for the next attempt on ${next}.`,
+        `Renewal has failed ${tries}. What to do now: fix the cause below, then renew at once with ${renewCommand(id)} instead of waiting for ${product}'s next attempt on ${next}.`,
       ];
     case 'warning':
       return [
@@ -103,7 +108,12 @@ export function failedMail(n: FailedNotice, ctx: MailContext): BuiltMail {
   problem.push({ label: 'Error class', value: n.errorClass });
 
   const blocks: Block[] = [
-    { kind: 'callout', title: temporary ? 'What to do' : 'How to fix it', paragraphs: [n.remediation] },
+    {
+      kind: 'callout',
+      title: n.urgency === 'final' ? 'What to do now' : temporary ? 'What to do' : 'How to fix it',
+      // Close to expiry, waiting for the next scheduled attempt may be too late: name the command that renews at once.
+      paragraphs: n.urgency === 'notice' || days === undefined ? [n.remediation] : [n.remediation, `Then renew at once: ${renewCommand(id)}`],
+    },
     { kind: 'facts', title: 'What went wrong', facts: problem },
   ];
   if (n.findings.length > 0) {
@@ -144,7 +154,7 @@ export function failedMail(n: FailedNotice, ctx: MailContext): BuiltMail {
       badge,
       heading,
       preheader: `${capitalise(n.errorKind)}: ${n.message}`.slice(0, 150),
-      intro: introOf(n, ctx, days, temporary),
+      intro: introOf(n, ctx, id, days, temporary),
       blocks,
       footer: footerLines(ctx, id, formatDateTime(ctx.now)),
     },

@@ -29,8 +29,49 @@ export interface ListItem {
   detail?: string;
 }
 
+/** Colours a bar or a cell may take: the digest's days-left steps, and grey for what is paused or unknown. */
+export type Signal = 'green' | 'amber' | 'red' | 'grey';
+
+/** A horizontal bar, `fraction` of its track filled (clamped to 0..1; not a number counts as 0). */
+export interface Bar {
+  fraction: number;
+  colour: Signal;
+}
+
+/**
+ * One table cell. The first line is the value; further lines are secondary (smaller). Every line stays
+ * one line, whatever it holds.
+ */
+export interface TableCell {
+  lines: string[];
+  /** Drawn above the lines. */
+  bar?: Bar;
+  /** Text colour of the cell's first line. */
+  colour?: Signal;
+  strong?: boolean;
+  /** How the text part joins the lines (default ` · `), e.g. a space for a date and its time. */
+  joiner?: string;
+}
+
+export interface TableColumn {
+  label: string;
+  /** Width in px in the HTML part (the card's content is 544 px wide). */
+  width: number;
+}
+
+export interface TableRow {
+  cells: TableCell[];
+  /** Greyed out (e.g. a paused certificate). */
+  muted?: boolean;
+}
+
 export type Block =
   | { kind: 'facts'; title: string; facts: Fact[] }
+  /**
+   * Rows of cells under column labels. In the text part each row becomes a paragraph: the first cell's
+   * lines as its heading, the other cells as `Label: value` lines.
+   */
+  | { kind: 'table'; title: string; columns: TableColumn[]; rows: TableRow[] }
   /** Highlighted paragraphs: what to do. */
   | { kind: 'callout'; title: string; paragraphs: string[] }
   | { kind: 'list'; title: string; items: ListItem[] }
@@ -62,6 +103,48 @@ const FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Hel
 const MONO = "font-family:Consolas,Menlo,'Courier New',monospace;font-size:13px;word-break:break-all;";
 const PAD = 'padding-left:28px;padding-right:28px;';
 
+/** Bar fill and text colour per signal; text colours keep WCAG AA contrast on white. */
+const SIGNAL: Record<Signal, { bar: string; text: string }> = {
+  green: { bar: '#2da44e', text: '#116329' },
+  amber: { bar: '#d4a72c', text: '#7d4e00' },
+  red: { bar: '#cf222e', text: '#a40e26' },
+  grey: { bar: '#afb8c1', text: '#6e7781' },
+};
+const BAR_TRACK = '#eaeef2';
+/** Width of a bar's track in the HTML part, px. */
+export const BAR_WIDTH_PX = 100;
+/** Width of a bar's track in the text part, characters. */
+export const BAR_WIDTH_CHARS = 20;
+
+/** A fraction made safe for drawing: 0..1, and 0 for NaN. */
+export function clampFraction(fraction: number): number {
+  if (!Number.isFinite(fraction)) return fraction === Infinity ? 1 : 0;
+  return Math.min(1, Math.max(0, fraction));
+}
+
+/** Filled units of a track `width` units long: proportional to the fraction, rounded, clamped. */
+export function barUnits(fraction: number, width: number): number {
+  return Math.round(clampFraction(fraction) * width);
+}
+
+/** The text part's bar, e.g. `[#####---------------]`. */
+export function textBar(bar: Bar, width = BAR_WIDTH_CHARS): string {
+  const filled = barUnits(bar.fraction, width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+/**
+ * The HTML part's bar: a fixed-width table whose filled cell has a background colour (`bgcolor` too, for
+ * Outlook). No images, no flex or grid, so every common mail client draws it.
+ */
+function barHtml(bar: Bar): string {
+  const filled = barUnits(bar.fraction, BAR_WIDTH_PX);
+  const cell = (width: number, colour: string) =>
+    `<td width="${width}" height="8" bgcolor="${colour}" style="width:${width}px;height:8px;line-height:8px;font-size:0;mso-line-height-rule:exactly;background-color:${colour};">&nbsp;</td>`;
+  const cells = (filled > 0 ? cell(filled, SIGNAL[bar.colour].bar) : '') + (filled < BAR_WIDTH_PX ? cell(BAR_WIDTH_PX - filled, BAR_TRACK) : '');
+  return `<table role="presentation" width="${BAR_WIDTH_PX}" cellpadding="0" cellspacing="0" border="0" style="width:${BAR_WIDTH_PX}px;border-collapse:collapse;margin:3px 0 5px 0;"><tr>${cells}</tr></table>`;
+}
+
 const esc = escapeHtml;
 /** Escaped text with its line breaks kept. */
 const escLines = (s: string) => esc(s).replace(/\n/g, '<br>');
@@ -83,19 +166,53 @@ function factValueHtml(fact: Fact): string {
   return lines.join('<br>');
 }
 
+function cellHtml(cell: TableCell, muted: boolean): string {
+  const [first = '', ...rest] = cell.lines.map(oneLine);
+  const firstColour = muted ? SIGNAL.grey.text : cell.colour ? SIGNAL[cell.colour].text : '#1f2328';
+  const weight = cell.strong ? 'font-weight:600;' : '';
+  const bar = cell.bar ? barHtml(muted ? { ...cell.bar, colour: 'grey' } : cell.bar) : '';
+  const secondary = rest.map((line) => `<br><span style="font-size:12px;line-height:18px;color:${muted ? '#8c959f' : '#57606a'};font-weight:400;">${esc(line)}</span>`).join('');
+  return `${bar}<span style="color:${firstColour};${weight}">${esc(first)}</span>${secondary}`;
+}
+
+function tableHtml(columns: TableColumn[], rows: TableRow[]): string {
+  const head = columns
+    .map(
+      (c, i) =>
+        `<th align="left" valign="bottom" width="${c.width}" style="width:${c.width}px;padding:0 ${i === columns.length - 1 ? 0 : 8}px 6px 0;${FONT}font-size:11px;line-height:16px;font-weight:600;letter-spacing:0.3px;text-transform:uppercase;color:#57606a;text-align:left;">${esc(c.label)}</th>`,
+    )
+    .join('');
+  const body = rows.map((row) => {
+    const cells = columns.map((_c, i) => {
+      const cell = row.cells[i] ?? { lines: [] };
+      return `<td valign="top" style="padding:8px ${i === columns.length - 1 ? 0 : 8}px 8px 0;border-top:1px solid #eaeef2;${FONT}font-size:14px;line-height:20px;color:#1f2328;word-break:break-word;overflow-wrap:anywhere;">${cellHtml(cell, row.muted === true)}</td>`;
+    });
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  // Fixed px columns (and px bars, which Outlook draws reliably) keep every row aligned at the card's
+  // 600 px; narrow clients scale the mail down rather than squeezing words apart.
+  return (
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;table-layout:fixed;">` +
+    `<tr>${head}</tr>\n` +
+    body.join('\n') +
+    `</table>`
+  );
+}
+
 function blockHtml(block: Block, tone: Tone): string {
   const { accent } = PALETTE[tone];
   const title = `<h2 style="margin:0 0 8px 0;${FONT}font-size:13px;line-height:18px;font-weight:600;letter-spacing:0.5px;text-transform:uppercase;color:#57606a;">${esc(block.title)}</h2>`;
   let body: string;
   switch (block.kind) {
     case 'facts':
+      // Fixed layout: a long unbreakable value (an ARN) wraps instead of squeezing the label column.
       body =
-        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">` +
+        `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="width:100%;border-collapse:collapse;table-layout:fixed;">` +
         block.facts
           .map(
             (f) =>
               `<tr><td valign="top" width="150" style="width:150px;padding:6px 12px 6px 0;border-top:1px solid #eaeef2;${FONT}font-size:14px;line-height:20px;color:#57606a;">${esc(f.label)}</td>` +
-              `<td valign="top" style="padding:6px 0;border-top:1px solid #eaeef2;${FONT}font-size:14px;line-height:20px;color:#1f2328;">${factValueHtml(f)}</td></tr>`,
+              `<td valign="top" style="padding:6px 0;border-top:1px solid #eaeef2;${FONT}font-size:14px;line-height:20px;color:#1f2328;word-break:break-word;overflow-wrap:anywhere;">${factValueHtml(f)}</td></tr>`,
           )
           .join('\n') +
         `</table>`;
@@ -121,6 +238,9 @@ function blockHtml(block: Block, tone: Tone): string {
           .join('\n') +
         `</table>`;
       break;
+    case 'table':
+      body = tableHtml(block.columns, block.rows);
+      break;
     case 'paragraphs':
       body = block.paragraphs
         .map((p) => `<p style="margin:0 0 10px 0;${FONT}font-size:14px;line-height:20px;color:#1f2328;">${escLines(p)}</p>`)
@@ -131,7 +251,7 @@ function blockHtml(block: Block, tone: Tone): string {
 }
 
 /** Tags next to which a line break is invisible (table structure and block elements). */
-const BREAKABLE_TAG = /^<\/?(?:table|tr|td|p|h1|h2|div|span|body|html|head)\b/i;
+const BREAKABLE_TAG = /^<\/?(?:table|tr|td|th|p|h1|h2|div|span|body|html|head)\b/i;
 
 /**
  * Breaks lines longer than `max` so that no line comes near RFC 5322's 998-character limit: before a
@@ -238,7 +358,26 @@ function blockText(block: Block): string[] {
         if (item.detail) out.push(`    ${hang(item.detail, 4)}`);
       }
       break;
+    case 'table':
+      out.push(...tableText(block.columns, block.rows));
+      break;
   }
+  return out;
+}
+
+function tableText(columns: TableColumn[], rows: TableRow[]): string[] {
+  const out: string[] = [];
+  const labels = columns.slice(1).map((c) => `${oneLine(c.label)}:`);
+  const width = Math.max(0, ...labels.map((l) => l.length)) + 1;
+  rows.forEach((row, r) => {
+    if (r > 0) out.push('');
+    const [head, ...cells] = columns.map((_c, i) => row.cells[i] ?? { lines: [] });
+    out.push(`  ${head.lines.map(oneLine).join(' — ')}`.trimEnd());
+    cells.forEach((cell, i) => {
+      const value = cell.lines.map(oneLine).filter((l) => l !== '').join(cell.joiner ?? ' · ');
+      out.push(`    ${labels[i].padEnd(width)}${cell.bar ? `${textBar(cell.bar)} ` : ''}${value}`.trimEnd());
+    });
+  });
   return out;
 }
 

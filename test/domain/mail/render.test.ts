@@ -168,6 +168,22 @@ describe('failed mail', () => {
     expect(notice.html).not.toContain('#cf222e');
   });
 
+  it('the final notice says plainly when the certificate expires and what to do now, naming the renew command', () => {
+    const final = renderNotice(failed({ urgency: 'final', daysLeft: 4, notAfter: new Date('2026-11-28T12:00:00Z') }), ctx);
+    for (const part of both(final)) {
+      expect(part).toContain('the certificate expires on 28 Nov 2026 12:00 UTC (in 4 days)');
+      expect(part).toContain('What to do now: fix the cause below, then renew at once with npx certbeat renew shop');
+      expect(part).toContain('Then renew at once: npx certbeat renew shop');
+    }
+    const expired = renderNotice(failed({ urgency: 'final', daysLeft: -1, notAfter: new Date('2026-11-23T12:00:00Z') }), ctx);
+    for (const part of both(expired)) {
+      expect(part).toContain('the certificate expired on 23 Nov 2026 12:00 UTC');
+      expect(part).toContain('npx certbeat renew shop');
+    }
+    // Far from expiry the mail stays calm: no call to act at once.
+    expect(renderNotice(failed(), ctx).text).not.toContain('npx certbeat renew');
+  });
+
   it('for a certificate never issued says so instead of an expiry', () => {
     const mail = renderNotice(failed({ daysLeft: undefined, notAfter: undefined, record: record({ acmArn: undefined, notAfter: undefined }) }), ctx);
     expect(mail.subject).toBe('Not issued: shop.example.com — action needed');
