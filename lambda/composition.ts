@@ -70,8 +70,8 @@ export function createRenewalService(
   log: RunLog,
   clock: Clock = systemClock,
   overrides: Partial<RenewalServiceDeps> = {},
+  adapters: ReturnType<typeof createAdapters> = createAdapters(config, clients, log, clock),
 ): RenewalService {
-  const adapters = createAdapters(config, clients, log, clock);
   const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   return new RenewalService({
     ...adapters,

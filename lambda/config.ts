@@ -9,6 +9,8 @@ export const ENV = {
   dueIndexName: 'CERTBEAT_DUE_INDEX',
   sender: 'CERTBEAT_SENDER',
   defaultRecipients: 'CERTBEAT_DEFAULT_RECIPIENTS',
+  /** Who gets the digest (`{"action":"digest"}`); empty means the default recipients. */
+  digestRecipients: 'CERTBEAT_DIGEST_RECIPIENTS',
   accountSecretId: 'CERTBEAT_ACCOUNT_SECRET_ID',
   accountEmail: 'CERTBEAT_ACCOUNT_EMAIL',
   concurrency: 'CERTBEAT_CONCURRENCY',
@@ -38,6 +40,7 @@ const schema = z.object({
   dueIndexName: z.string().default('due'),
   sender: z.email({ message: 'set CERTBEAT_SENDER to a verified SES sender address' }),
   defaultRecipients: emailList.default([]),
+  digestRecipients: emailList.default([]),
   accountSecretId: z.string().min(1, 'set CERTBEAT_ACCOUNT_SECRET_ID to the ACME account key secret'),
   accountEmail: z.email().optional(),
   concurrency: z.coerce.number().int().min(1).max(32).default(4),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigurationError } from './domain/errors.js';
 
 const renew = z.object({ action: z.literal('renew'), certificateId: z.string().min(1) });
+const digest = z.object({ action: z.literal('digest') });
 const run = z.object({ action: z.literal('run'), reason: z.string().optional() });
 const acmExpiry = z.object({
   source: z.literal('aws.acm'),
@@ -15,7 +16,7 @@ const acmExpiry = z.object({
 const schedule = z.object({ source: z.string() }).loose();
 
 export interface RunRequest {
-  trigger: 'schedule' | 'deploy' | 'renew-now' | 'acm-expiry' | 'manual';
+  trigger: 'schedule' | 'deploy' | 'renew-now' | 'acm-expiry' | 'manual' | 'digest';
   /** Only these certificates; absent means every due certificate. */
   ids?: string[];
   /** Renew even outside the window ("renew now"). */
@@ -25,6 +26,7 @@ export interface RunRequest {
 export function parseEvent(event: unknown): RunRequest {
   const r = renew.safeParse(event);
   if (r.success) return { trigger: 'renew-now', ids: [r.data.certificateId], force: true };
+  if (digest.safeParse(event).success) return { trigger: 'digest' };
   const m = run.safeParse(event);
   if (m.success) return { trigger: m.data.reason === 'deploy' ? 'deploy' : 'manual' };
   // ACM's event names the certificate; the due query covers it (the policy decides), so run as scheduled.
@@ -33,6 +35,6 @@ export function parseEvent(event: unknown): RunRequest {
     return { trigger: 'schedule' };
   }
   throw new ConfigurationError('unrecognised event', {
-    remediation: 'Invoke with {"action":"run"}, {"action":"renew","certificateId":"<id>"}, or from the schedule.',
+    remediation: 'Invoke with {"action":"run"}, {"action":"renew","certificateId":"<id>"}, {"action":"digest"}, or from the schedule.',
   });
 }

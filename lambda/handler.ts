@@ -12,16 +12,17 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { createRenewalService, type AwsClients } from './composition.js';
+import { createAdapters, createRenewalService, systemClock, type AwsClients } from './composition.js';
 import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
 import { parseEvent } from './event.js';
+import { sendDigest } from './domain/digest.js';
 import type { RenewalService } from './domain/renewal-service.js';
 import type { RunSummary } from './domain/run-summary.js';
 
 const logger = new Logger({ serviceName: 'certbeat' });
 const metrics = new Metrics({ namespace: 'certbeat', serviceName: 'certbeat' });
 
-let built: { config: RuntimeConfig; service: RenewalService } | undefined;
+let built: { config: RuntimeConfig; service: RenewalService; adapters: ReturnType<typeof createAdapters> } | undefined;
 
 function build() {
   if (built) return built;
@@ -41,7 +42,8 @@ function build() {
     warn: (message: string, attributes: Record<string, unknown> = {}) => logger.warn(message, attributes),
     error: (message: string, attributes: Record<string, unknown> = {}) => logger.error(message, attributes),
   };
-  built = { config, service: createRenewalService(config, clients, log) };
+  const adapters = createAdapters(config, clients, log);
+  built = { config, adapters, service: createRenewalService(config, clients, log, systemClock, {}, adapters) };
   return built;
 }
 
@@ -60,11 +62,19 @@ function zoneClients(roles: Record<string, string>, fallback: Route53Client) {
   };
 }
 
-export const handler = async (event: unknown, context: Context): Promise<RunSummary> => {
+export type HandlerResult = RunSummary | { digest: { sent: boolean; certificates: number } };
+
+export const handler = async (event: unknown, context: Context): Promise<HandlerResult> => {
   logger.addContext(context);
-  const { service } = build();
+  const { service, config, adapters } = build();
   const request = parseEvent(event);
   logger.info('run started', { trigger: request.trigger, ids: request.ids });
+  if (request.trigger === 'digest') {
+    const recipients = config.digestRecipients.length > 0 ? config.digestRecipients : config.defaultRecipients;
+    const digest = await sendDigest({ inventory: adapters.inventory, notifier: adapters.notifier, clock: systemClock }, recipients);
+    logger.info('digest', digest);
+    return { digest };
+  }
   const summary = await service.run({
     invocationId: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),

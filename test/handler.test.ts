@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline } from './support/pipeline.js';
 
 let p: Pipeline;
-let handler: (event: unknown, context: Context) => Promise<import('../lambda/domain/run-summary.js').RunSummary>;
+type RunSummary = import('../lambda/domain/run-summary.js').RunSummary;
+let invoke: typeof import('../lambda/handler.js').handler;
+/** The handler for run events, whose result is a run summary. */
+const handler = async (event: unknown, ctx: Context) => (await invoke(event, ctx)) as RunSummary;
 
 function context(requestId: string, remainingMs = 600_000): Context {
   return { awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'certbeat' } as unknown as Context;
@@ -16,8 +19,12 @@ function context(requestId: string, remainingMs = 600_000): Context {
 beforeAll(async () => {
   p = await startPipeline();
   await p.tb.route53.createZone('fleet.test');
-  Object.assign(process.env, p.tb.env, { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' });
-  ({ handler } = await import('../lambda/handler.js'));
+  Object.assign(process.env, p.tb.env, {
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    CERTBEAT_DIGEST_RECIPIENTS: 'digest@example.test',
+  });
+  ({ handler: invoke } = await import('../lambda/handler.js'));
 });
 afterAll(async () => {
   await p?.stop();
@@ -56,5 +63,13 @@ describe('handler', () => {
     expect(after.acmArn).toBe(before.acmArn);
     expect(after.serial).not.toBe(before.serial);
     expect(after.forceRenewal).toBeUndefined();
+  });
+
+  it('mails a digest of every certificate on {"action":"digest"}', async () => {
+    const result = await invoke({ action: 'digest' }, context('digest'));
+    expect(result).toEqual({ digest: { sent: true, certificates: 4 } });
+    const [mail] = (await p.tb.ses.mails()).filter((m) => m.to.includes('digest@example.test'));
+    expect(mail.subject).toMatch(/^certbeat digest: 4 certificates/);
+    for (const id of ['a', 'b', 'c', 'late']) expect(mail.text).toContain(id);
   });
 });

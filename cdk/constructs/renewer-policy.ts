@@ -16,7 +16,9 @@ import type { Construct } from 'constructs';
 import { challengeScope, type CertbeatConfig } from '../config.js';
 
 /** The tag certbeat puts on every certificate it imports (value: the certificate id). */
-export const CERTIFICATE_ID_TAG = 'certbeat:id';
+import { CERTIFICATE_ID_TAG } from '../../lambda/domain/model.js';
+
+export { CERTIFICATE_ID_TAG };
 /** The informational tag the ACM adapter adds on first import (its NAMES_TAG). */
 export const CERTIFICATE_NAMES_TAG = 'certbeat:names';
 

@@ -9,6 +9,9 @@ export type KeyType = (typeof KEY_TYPES)[number];
 export const LETS_ENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
+/** The ACM tag that ties an imported certificate to its inventory id (IAM policies key on it). */
+export const CERTIFICATE_ID_TAG = 'certbeat:id';
+
 export type CertificateStatus = 'active' | 'paused';
 
 /** What the last attempt did. `errorClass` is a `CertbeatError` subclass name. */

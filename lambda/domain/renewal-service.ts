@@ -15,7 +15,7 @@ import {
   isRetryable,
   toCertbeatError,
 } from './errors.js';
-import type { CertificateRecord, IssuedCertificate, KeyType, RenewalWindow } from './model.js';
+import { CERTIFICATE_ID_TAG, type CertificateRecord, type IssuedCertificate, type KeyType, type RenewalWindow } from './model.js';
 import { baseName, normalizeName } from './names.js';
 import type { Finding } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
@@ -287,7 +287,7 @@ export class RenewalService {
       certificatePem: issued.certificatePem,
       chainPem: issued.chainPem,
       privateKeyPem: issued.privateKeyPem,
-      tags: { 'certbeat:id': record.id },
+      tags: { [CERTIFICATE_ID_TAG]: record.id },
     });
     const now = clock.now();
     let window: RenewalWindow | undefined;
