@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system tools the testbed runs (pebble + pebble-challtestsrv from Debian's `pebble`
-# package) when missing. Runs before `npm test` and `npm run demo`; quiet when all is there.
+# Installs the system tools certbeat's testbed needs when missing: pebble + pebble-challtestsrv
+# (Debian package `pebble`) always, and with `--chromium` also Chromium (the mail render tests).
+# Runs before `npm test` and `npm run demo`; quiet when all is there.
 set -euo pipefail
 need=()
 command -v pebble >/dev/null 2>&1 && command -v pebble-challtestsrv >/dev/null 2>&1 || need+=(pebble)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-if [ "${CERTBEAT_WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
+if [ "${1:-}" = --chromium ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "certbeat: installing ${need[*]} (Debian packages) for the local testbed..." >&2
 if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
