@@ -31,6 +31,8 @@ export const OUTPUTS = {
   functionName: 'FunctionName',
   functionArn: 'FunctionArn',
   accountSecretId: 'AccountSecretId',
+  /** The configured sender; the CLI's fallback when the function's environment lacks it. */
+  sender: 'Sender',
 } as const;
 
 /**
@@ -99,6 +101,7 @@ export class CertbeatStack extends Stack {
     new CfnOutput(this, OUTPUTS.functionName, { value: this.renewer.function.functionName, description: 'certbeat renewal Lambda' });
     new CfnOutput(this, OUTPUTS.functionArn, { value: this.renewer.function.functionArn });
     new CfnOutput(this, OUTPUTS.accountSecretId, { value: this.accountSecret.secretArn, description: 'ACME account key secret' });
+    new CfnOutput(this, OUTPUTS.sender, { value: config.sender, description: 'SES sender address of certbeat mail' });
     new CfnOutput(this, 'ScheduleTime', { value: `${this.triggers.time} ${config.schedule.timezone ?? 'UTC'}`, description: 'daily run' });
 
     this.acknowledgeFindings();

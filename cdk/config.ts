@@ -33,7 +33,26 @@ export interface CertbeatConfig {
   alarms: { emails: string[]; topicArn?: string };
   logRetentionDays: number;
   certificates: CertificateConfig[];
+  /** The inventory digest mail; absent (the default): no digest is sent. */
+  digest?: DigestConfig;
 }
+
+export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** When, and to whom, the digest of the whole inventory is mailed. */
+export interface DigestConfig {
+  frequency: 'daily' | 'weekly';
+  /** Resolved: the digest's own recipients, else `defaultRecipients`; never empty. */
+  recipients: string[];
+  /** In the schedule's time zone (`schedule.timezone`, UTC by default). */
+  time: { hour: number; minute: number };
+  /** Weekly only (default MON). */
+  weekday?: Weekday;
+}
+
+/** The digest's time of day when `digest.time` is not given: a morning mail. */
+export const DEFAULT_DIGEST_TIME = { hour: 8, minute: 0 } as const;
 
 /** Thrown when the config cannot be used. `problems` holds one "field: what is wrong; the fix" line each. */
 export class CertbeatConfigError extends Error {
@@ -166,6 +185,32 @@ const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
   error: (i) => `"${String(i.input)}" is not a time; use 24-hour "HH:MM", e.g. "04:17"`,
 });
 
+const FREQUENCIES = ['daily', 'weekly'] as const;
+
+const digest = z
+  .strictObject({
+    frequency: z.enum(FREQUENCIES, {
+      error: (i) =>
+        missing(i.input)
+          ? 'is missing; use "daily" or "weekly" (or remove "digest" to send no digest)'
+          : `${JSON.stringify(i.input)} is not a digest frequency; use "daily" or "weekly"`,
+    }),
+    recipients: z.array(email('a recipient of the digest'), { error: 'must be a list of mail addresses, e.g. ["ops@example.com"]' }).optional(),
+    time: time.optional(),
+    weekday: z
+      .enum(WEEKDAYS, { error: (i) => `${JSON.stringify(i.input)} is not a weekday; use one of ${WEEKDAYS.join(', ')}` })
+      .optional(),
+  }, { error: (i) => (i.code === 'invalid_type' ? 'must be an object such as { "frequency": "weekly" }' : undefined) })
+  .superRefine((d, ctx) => {
+    if (d.weekday !== undefined && d.frequency === 'daily') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['weekday'],
+        message: 'only a weekly digest has a weekday; remove "weekday" or set "frequency": "weekly"',
+      });
+    }
+  });
+
 const schema = z.strictObject({
   $schema: z.string().optional(),
   sender: email('the SES identity certbeat sends from (a verified address or an address in a verified domain)'),
@@ -206,6 +251,7 @@ const schema = z.strictObject({
   certificates: z
     .array(certificate, { error: 'must be a list of certificates' })
     .min(1, { error: 'is empty; declare at least one certificate' }),
+  digest: digest.optional(),
 });
 
 /** The retention values CloudWatch Logs accepts. */
@@ -247,7 +293,25 @@ function crossFieldProblems(raw: RawConfig): string[] {
   if (raw.alarms.topicArn && raw.alarms.emails.length > 0) {
     problems.push('alarms: give either emails (certbeat creates a topic) or topicArn (an existing topic), not both');
   }
+  if (raw.digest && (raw.digest.recipients ?? []).length === 0 && raw.defaultRecipients.length === 0) {
+    problems.push('digest.recipients: the digest has no recipients; list them in digest.recipients, or set defaultRecipients');
+  }
   return problems;
+}
+
+const hhmm = (s: string) => {
+  const [hour, minute] = s.split(':').map(Number);
+  return { hour, minute };
+};
+
+function normalizeDigest(raw: NonNullable<RawConfig['digest']>, defaultRecipients: string[]): DigestConfig {
+  const own = raw.recipients ?? [];
+  return {
+    frequency: raw.frequency,
+    recipients: [...new Set(own.length > 0 ? own : defaultRecipients)],
+    time: raw.time ? hhmm(raw.time) : { ...DEFAULT_DIGEST_TIME },
+    ...(raw.frequency === 'weekly' ? { weekday: raw.weekday ?? 'MON' } : {}),
+  };
 }
 
 function normalize(raw: RawConfig): CertbeatConfig {
@@ -261,6 +325,7 @@ function normalize(raw: RawConfig): CertbeatConfig {
     alarms: { emails: raw.alarms.emails, topicArn: raw.alarms.topicArn },
     logRetentionDays: raw.logRetentionDays,
     certificates: raw.certificates,
+    ...(raw.digest ? { digest: normalizeDigest(raw.digest, raw.defaultRecipients) } : {}),
   };
 }
 

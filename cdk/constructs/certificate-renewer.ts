@@ -44,6 +44,8 @@ export class CertificateRenewer extends Construct {
     if (config.defaultRecipients.length > 0) environment[ENV.defaultRecipients] = config.defaultRecipients.join(',');
     if (config.accountEmail) environment[ENV.accountEmail] = config.accountEmail;
     if (Object.keys(config.zoneRoles).length > 0) environment[ENV.zoneRoles] = JSON.stringify(config.zoneRoles);
+    // Resolved at synthesis (own list, else defaultRecipients), so the mail goes where the config says.
+    if (config.digest) environment[ENV.digestRecipients] = config.digest.recipients.join(',');
 
     const fn = new BundledFunction(this, 'Renewer', {
       entry: props.entry,

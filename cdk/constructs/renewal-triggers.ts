@@ -1,7 +1,8 @@
 /**
  * What starts a run: a daily EventBridge Scheduler schedule (at a minute derived from the stack, so
  * many deployments do not all call the CA on the hour), and ACM's "ACM Certificate Approaching
- * Expiration" events (the handler checks the certificate against the inventory).
+ * Expiration" events (the handler checks the certificate against the inventory). When the config has
+ * a `digest`, a second schedule asks the same function for the digest mail.
  */
 import { createHash } from 'node:crypto';
 import { Duration, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
@@ -16,6 +17,11 @@ import { nagResourceId } from './nag-ids.js';
 
 /** The event the schedule sends; the handler reads it as a scheduled run. */
 export const SCHEDULE_EVENT = { source: 'certbeat.schedule' } as const;
+
+/** The event the digest schedule sends (lambda/event.ts reads it as a digest request). */
+export const DIGEST_EVENT = { action: 'digest' } as const;
+
+const hhmm = (t: { hour: number; minute: number }) => `${String(t.hour).padStart(2, '0')}:${String(t.minute).padStart(2, '0')}`;
 
 /**
  * A daily time derived from `seed` (stack name and account): stable across deploys, spread over the
@@ -33,6 +39,8 @@ export interface RenewalTriggersProps {
 
 export class RenewalTriggers extends Construct {
   readonly schedule: scheduler.Schedule;
+  /** The digest schedule; only when the config has a `digest`. */
+  readonly digestSchedule?: scheduler.Schedule;
   readonly expiryRule: events.Rule;
   /** The time the schedule runs at, "HH:MM" (in `timezone`, UTC by default). */
   readonly time: string;
@@ -43,7 +51,7 @@ export class RenewalTriggers extends Construct {
     const account = Token.isUnresolved(stack.account) ? '' : stack.account;
     const at = props.config.schedule.time ?? derivedDailyTime(`${stack.stackName}/${account}`);
     const timezone = props.config.schedule.timezone;
-    this.time = `${String(at.hour).padStart(2, '0')}:${String(at.minute).padStart(2, '0')}`;
+    this.time = hhmm(at);
 
     this.schedule = new scheduler.Schedule(this, 'Daily', {
       description: `certbeat: daily renewal check at ${this.time} ${timezone ?? 'UTC'}`,
@@ -59,6 +67,26 @@ export class RenewalTriggers extends Construct {
         maxEventAge: Duration.hours(1),
       }),
     });
+
+    const digest = props.config.digest;
+    if (digest) {
+      const when = digest.frequency === 'weekly' ? `weekly on ${digest.weekday} at ${hhmm(digest.time)}` : `daily at ${hhmm(digest.time)}`;
+      this.digestSchedule = new scheduler.Schedule(this, 'Digest', {
+        description: `certbeat: inventory digest mail, ${when} ${timezone ?? 'UTC'}`,
+        schedule: scheduler.ScheduleExpression.cron({
+          minute: String(digest.time.minute),
+          hour: String(digest.time.hour),
+          ...(digest.frequency === 'weekly' ? { weekDay: digest.weekday } : {}),
+          ...(timezone ? { timeZone: TimeZone.of(timezone) } : {}),
+        }),
+        target: new schedulerTargets.LambdaInvoke(props.function, {
+          input: scheduler.ScheduleTargetInput.fromObject(DIGEST_EVENT),
+          // A digest only reads; one retry covers a throttled invoke, a late digest is still useful.
+          retryAttempts: 1,
+          maxEventAge: Duration.hours(6),
+        }),
+      });
+    }
 
     // LambdaInvoke puts the invoke grant on a role shared by the stack's schedules.
     const schedulerRole = stack.node.children.find((c) => c.node.id.startsWith('SchedulerRoleForTarget-'));

@@ -7,7 +7,8 @@
  *   and list tags only on certificates carrying that tag.
  * - SES: send only with the configured sender as From.
  * - Secrets Manager: the account key secret (read and write), EAB secrets (read).
- * - DynamoDB: item reads/writes on the inventory and queries on its due index.
+ * - DynamoDB: item reads/writes on the inventory and queries on its due index; a Scan of the table
+ *   only when the digest is configured (it lists every certificate).
  * - STS: assume exactly the configured cross-account zone roles.
  */
 import { Aws, Stack } from 'aws-cdk-lib';
@@ -151,10 +152,16 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
     new iam.PolicyStatement({
       sid: 'Inventory',
       // The scheduled path queries the due index and writes with conditional UpdateItem (leases,
-      // outcomes); it never scans, puts whole items or deletes.
+      // outcomes); it never scans (only the optional digest does), puts whole items or deletes.
       actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       resources: [res.tableArn, res.dueIndexArn],
     }),
   );
+  if (config.digest) {
+    statements.push(
+      // The digest mails the whole inventory, so it reads every item; only this path scans.
+      new iam.PolicyStatement({ sid: 'DigestReadsInventory', actions: ['dynamodb:Scan'], resources: [res.tableArn] }),
+    );
+  }
   return statements;
 }

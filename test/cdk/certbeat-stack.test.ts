@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OUTPUTS } from '../../cdk/certbeat-stack.js';
+import { STACK_OUTPUTS } from '../../cli/environment.js';
 import { NAMES_TAG } from '../../lambda/adapters/acm/acm-certificate-store.js';
 import { TABLE_KEYS } from '../../lambda/adapters/dynamodb/table-schema.js';
 import { ENV } from '../../lambda/config.js';
@@ -376,5 +377,79 @@ describe('outputs', () => {
     expect(outputs[OUTPUTS.functionName].Value).toMatch(/^<RenewalRenewerFunction[^.]*>$/);
     expect(outputs[OUTPUTS.functionArn].Value).toMatch(/^<RenewalRenewerFunction.*\.Arn>$/);
     expect(outputs[OUTPUTS.accountSecretId].Value).toMatch(/^<AcmeAccountKey/);
+    expect(outputs[OUTPUTS.sender].Value).toBe('certbeat@example.com');
+  });
+
+  it('names the sender output as the CLI reads it (its fallback for the sender)', () => {
+    expect(OUTPUTS.sender).toBe(STACK_OUTPUTS.sender);
+  });
+});
+
+describe('digest', () => {
+  const renewerEnv = (template: ReturnType<typeof buildStack>['template']) => {
+    const fns = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('renews') } });
+    return Object.values(fns)[0].Properties.Environment.Variables as Record<string, unknown>;
+  };
+  const schedules = (template: ReturnType<typeof buildStack>['template']) =>
+    Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => flat(r.Properties) as Record<string, any>);
+  const digestSchedules = (template: ReturnType<typeof buildStack>['template']) =>
+    schedules(template).filter((p) => JSON.parse(p.Target.Input).action === 'digest');
+  const actionsOf = (template: ReturnType<typeof buildStack>['template']) => policyStatements(template, RENEWER_ROLE).flatMap((s) => asList(s.Action));
+
+  it('is off by default: no digest schedule, no recipients variable, no Scan anywhere', () => {
+    const { template } = buildStack(BASE_CONFIG);
+    expect(schedules(template)).toHaveLength(1);
+    expect(digestSchedules(template)).toEqual([]);
+    expect(renewerEnv(template)[ENV.digestRecipients]).toBeUndefined();
+    const everyAction = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => asList(s.Action)),
+    );
+    expect(everyAction.filter((a) => /^dynamodb:(Scan|\*)$/.test(a))).toEqual([]);
+  });
+
+  describe('weekly, with its own recipients, in the schedule time zone', () => {
+    const { template } = buildStack({
+      ...BASE_CONFIG,
+      schedule: { time: '03:07', timezone: 'Europe/Berlin' },
+      digest: { frequency: 'weekly', weekday: 'WED', time: '07:45', recipients: ['a@example.com', 'b@example.com'] },
+    });
+
+    it('invokes the renewal Lambda weekly at the weekday and time with {"action":"digest"}', () => {
+      const [digest, ...more] = digestSchedules(template);
+      expect(more).toEqual([]);
+      expect(digest.ScheduleExpression).toBe('cron(45 7 ? * WED *)');
+      expect(digest.ScheduleExpressionTimezone).toBe('Europe/Berlin');
+      expect(digest.Target.Input).toBe('{"action":"digest"}');
+      expect(digest.Target.Arn).toMatch(/^<RenewalRenewerFunction.*\.Arn>$/);
+      // The renewal schedule is unchanged beside it.
+      template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(7 3 * * ? *)', Input: Match.absent() });
+    });
+
+    it('gives the renewal Lambda the digest recipients, comma-separated', () => {
+      expect(renewerEnv(template)[ENV.digestRecipients]).toBe('a@example.com,b@example.com');
+      expect(renewerEnv(template)[ENV.defaultRecipients]).toBe('ops@example.com');
+    });
+
+    it('grants Scan on the inventory table only (not its index), nothing else new', () => {
+      const statements = policyStatements(template, RENEWER_ROLE);
+      const scans = statements.filter((s) => asList(s.Action).includes('dynamodb:Scan'));
+      expect(scans).toEqual([{ Sid: 'DigestReadsInventory', Effect: 'Allow', Action: 'dynamodb:Scan', Resource: expect.stringMatching(/^<InventoryTable[^>]*\.Arn>$/) }]);
+      const without = policyStatements(buildStack({ ...BASE_CONFIG, schedule: { time: '03:07', timezone: 'Europe/Berlin' } }).template, RENEWER_ROLE);
+      expect(statements.filter((s) => s.Sid !== 'DigestReadsInventory')).toEqual(without);
+    });
+  });
+
+  it('daily, defaults: the default recipients, 08:00 UTC, every day', () => {
+    const { template } = buildStack({ ...BASE_CONFIG, digest: { frequency: 'daily' } });
+    const [digest] = digestSchedules(template);
+    expect(digest.ScheduleExpression).toBe('cron(0 8 * * ? *)');
+    expect(digest.ScheduleExpressionTimezone ?? 'UTC').toMatch(/UTC$/);
+    expect(renewerEnv(template)[ENV.digestRecipients]).toBe('ops@example.com');
+    expect(actionsOf(template)).toContain('dynamodb:Scan');
+  });
+
+  it('weekly without a weekday goes out on Monday', () => {
+    const { template } = buildStack({ ...BASE_CONFIG, digest: { frequency: 'weekly', time: '18:30' } });
+    expect(digestSchedules(template).map((d) => d.ScheduleExpression)).toEqual(['cron(30 18 ? * MON *)']);
   });
 });

@@ -49,6 +49,7 @@ describe('parseConfig', () => {
     const config = loadConfig(join(PROJECT_ROOT, 'certbeat.config.example.json'));
     expect(config.certificates.map((c) => c.id)).toEqual(['www-example-com', 'shop-example-net', 'api-example-org']);
     expect(config.certificates[2].eabSecretId).toBe('certbeat/zerossl-eab');
+    expect(config.digest).toEqual({ frequency: 'weekly', weekday: 'MON', time: { hour: 8, minute: 0 }, recipients: ['ops@example.com'] });
   });
 
   it('refuses an unknown key type, naming the field and the allowed values', () => {
@@ -121,6 +122,65 @@ describe('parseConfig', () => {
       'zoneRoles.not a zone: "not a zone" is not a hosted zone id; copy the id (e.g. Z0123456789ABCDEFGHIJ) from the Route 53 console',
     ]);
     expect(problemsOf({ ...valid, zoneRoles: { Z0123456789ABC: 'role/dns' } })[0]).toMatch(/^zoneRoles\.Z0123456789ABC: "role\/dns" is not an IAM role ARN/);
+  });
+});
+
+describe('digest config', () => {
+  const withDigest = (digest: unknown, extra: Record<string, unknown> = {}) => ({ ...valid, ...extra, digest });
+
+  it('is off unless given', () => {
+    expect(parseConfig(valid).digest).toBeUndefined();
+  });
+
+  it('fills defaults: the default recipients, 08:00, Monday for weekly, no weekday for daily', () => {
+    expect(parseConfig(withDigest({ frequency: 'weekly' }, { defaultRecipients: ['ops@example.com'] })).digest).toEqual({
+      frequency: 'weekly',
+      recipients: ['ops@example.com'],
+      time: { hour: 8, minute: 0 },
+      weekday: 'MON',
+    });
+    expect(parseConfig(withDigest({ frequency: 'daily', time: '18:05', recipients: ['a@example.com', 'a@example.com'] })).digest).toEqual({
+      frequency: 'daily',
+      recipients: ['a@example.com'],
+      time: { hour: 18, minute: 5 },
+    });
+    // An empty own list falls back to the default recipients.
+    expect(parseConfig(withDigest({ frequency: 'daily', recipients: [] }, { defaultRecipients: ['ops@example.com'] })).digest?.recipients).toEqual([
+      'ops@example.com',
+    ]);
+  });
+
+  it('refuses an unknown or missing frequency', () => {
+    expect(problemsOf(withDigest({ frequency: 'monthly', recipients: ['a@example.com'] }))).toEqual([
+      'digest.frequency: "monthly" is not a digest frequency; use "daily" or "weekly"',
+    ]);
+    expect(problemsOf(withDigest({ recipients: ['a@example.com'] }))).toEqual([
+      'digest.frequency: is missing; use "daily" or "weekly" (or remove "digest" to send no digest)',
+    ]);
+    expect(problemsOf(withDigest('weekly'))).toEqual(['digest: must be an object such as { "frequency": "weekly" }']);
+  });
+
+  it('refuses a weekday on a daily digest, and an unknown weekday', () => {
+    expect(problemsOf(withDigest({ frequency: 'daily', weekday: 'MON', recipients: ['a@example.com'] }))).toEqual([
+      'digest.weekday: only a weekly digest has a weekday; remove "weekday" or set "frequency": "weekly"',
+    ]);
+    expect(problemsOf(withDigest({ frequency: 'weekly', weekday: 'Monday', recipients: ['a@example.com'] }))).toEqual([
+      'digest.weekday: "Monday" is not a weekday; use one of MON, TUE, WED, THU, FRI, SAT, SUN',
+    ]);
+  });
+
+  it('refuses a bad recipient, a bad time and unknown keys, all at once', () => {
+    expect(problemsOf(withDigest({ frequency: 'weekly', recipients: ['ops@example.com', 'Ops <ops@example.com>'], time: '8:00', every: 'week' }))).toEqual([
+      'digest.recipients[1]: "Ops <ops@example.com>" is not a mail address; give a recipient of the digest, e.g. certs@example.com',
+      'digest.time: "8:00" is not a time; use 24-hour "HH:MM", e.g. "04:17"',
+      'digest: unknown key(s) "every"; check the spelling against certbeat.config.example.json',
+    ]);
+  });
+
+  it('refuses a digest with no recipients anywhere', () => {
+    const noRecipients = ['digest.recipients: the digest has no recipients; list them in digest.recipients, or set defaultRecipients'];
+    expect(problemsOf(withDigest({ frequency: 'daily' }))).toEqual(noRecipients);
+    expect(problemsOf(withDigest({ frequency: 'weekly', recipients: [] }, { defaultRecipients: [] }))).toEqual(noRecipients);
   });
 });
 

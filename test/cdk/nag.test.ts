@@ -38,10 +38,12 @@ function acknowledgments(root: IConstruct): Array<{ path: string; id: string; re
 }
 
 const CONFIGS: Record<string, { config: unknown; props?: StackProps }> = {
-  'explicit zones, topic': {
+  'explicit zones, topic, weekly digest in a time zone': {
     config: {
     ...BASE_CONFIG,
     alarms: { emails: ['oncall@example.com'] },
+    schedule: { timezone: 'Europe/Berlin' },
+    digest: { frequency: 'weekly', weekday: 'FRI', time: '09:15', recipients: ['digest@example.com'] },
     certificates: [
       { id: 'site', names: ['example.com', '*.example.com'], zoneId: 'ZEXAMPLECOM' },
       { id: 'shop', names: ['shop.example.net'], zones: { 'shop.example.net': 'ZEXAMPLENET' } },
