@@ -80,6 +80,7 @@ export class CertbeatStack extends Stack {
       dueIndexArn: this.inventory.dueIndexArn,
       accountSecretArn: this.accountSecret.secretArn,
       eabSecretArns,
+      pendingSecretPrefix: `certbeat/${this.stackName}/pending/`,
     });
 
     this.seed = new InventorySeed(this, 'Deploy', {

@@ -20,6 +20,7 @@ import { caaIdentitiesFor } from './domain/ca-identity.js';
 import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from './domain/preflight.js';
 import type { RuntimeConfig } from './config.js';
 import type { Clock, RunLog } from './domain/ports.js';
+import { PendingImports } from './domain/pending-imports.js';
 import { RenewalService, type RenewalServiceDeps } from './domain/renewal-service.js';
 
 export interface AwsClients {
@@ -61,6 +62,7 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
     store: new AcmCertificateStore(clients.acm),
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
+    pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),
   };
 }
 

@@ -13,6 +13,8 @@ export const ENV = {
   digestRecipients: 'CERTBEAT_DIGEST_RECIPIENTS',
   accountSecretId: 'CERTBEAT_ACCOUNT_SECRET_ID',
   accountEmail: 'CERTBEAT_ACCOUNT_EMAIL',
+  /** Secret name prefix of the pending-import slot (certificates issued but not yet imported). */
+  pendingSecretPrefix: 'CERTBEAT_PENDING_SECRET_PREFIX',
   concurrency: 'CERTBEAT_CONCURRENCY',
   /** The region ACM imports go to (the Lambda's own). */
   region: 'AWS_REGION',
@@ -43,6 +45,7 @@ const schema = z.object({
   digestRecipients: emailList.default([]),
   accountSecretId: z.string().min(1, 'set CERTBEAT_ACCOUNT_SECRET_ID to the ACME account key secret'),
   accountEmail: z.email().optional(),
+  pendingSecretPrefix: z.string().min(1).default('certbeat/pending/'),
   concurrency: z.coerce.number().int().min(1).max(32).default(4),
   region: z.string().default('us-east-1'),
   zoneRoles: z

@@ -2,7 +2,7 @@
  * The renewal Lambda: the bundled handler, its runtime configuration (variable names from
  * lambda/config.ts, so they never drift) and its least-privilege policy.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
@@ -18,7 +18,9 @@ export const SERVICE_NAME = 'certbeat';
 /** Namespace of the metrics the handler publishes (Powertools Metrics, EMF). */
 export const METRICS_NAMESPACE = 'certbeat';
 
-export interface CertificateRenewerProps extends RenewerResources {
+export interface CertificateRenewerProps extends Omit<RenewerResources, 'pendingSecretsArn'> {
+  /** Secret name prefix of the pending-import slot, e.g. `certbeat/<stack>/pending/`. */
+  pendingSecretPrefix: string;
   config: CertbeatConfig;
   entry: string;
   projectRoot: string;
@@ -37,6 +39,7 @@ export class CertificateRenewer extends Construct {
       [ENV.dueIndexName]: TABLE_KEYS.dueIndexName,
       [ENV.sender]: config.sender,
       [ENV.accountSecretId]: props.accountSecretArn,
+      [ENV.pendingSecretPrefix]: props.pendingSecretPrefix,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
@@ -58,12 +61,18 @@ export class CertificateRenewer extends Construct {
     });
     this.function = fn.function;
     this.role = fn.role;
-    for (const statement of renewerStatements(this, config, props)) this.role.addToPolicy(statement);
-    this.acknowledgeWildcards(config);
+    const pendingSecretsArn = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${props.pendingSecretPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    for (const statement of renewerStatements(this, config, { ...props, pendingSecretsArn })) this.role.addToPolicy(statement);
+    this.acknowledgeWildcards(config, pendingSecretsArn);
   }
 
   /** The wildcards in the policy that the services leave no way around; each reason says why. */
-  private acknowledgeWildcards(config: CertbeatConfig): void {
+  private acknowledgeWildcards(config: CertbeatConfig, pendingSecretsArn: string): void {
     const stack = Stack.of(this);
     const ack = (resource: string, reason: string) =>
       Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceId(stack, resource)}]`, reason });
@@ -85,6 +94,10 @@ export class CertificateRenewer extends Construct {
     ack(
       certificatesArn(stack),
       'A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by the certbeat:id tag to the configured ids: as a request tag for a new import, as a resource tag for re-import, describe and list-tags, so foreign certificates cannot be touched.',
+    );
+    ack(
+      pendingSecretsArn,
+      'The pending-import slot keeps a certificate that ACM did not take (one secret per certificate id, created and deleted at run time), so the secrets cannot be named in advance; the wildcard covers only this stack\'s own pending/ name prefix.',
     );
     ack(
       sesIdentitiesArn(stack),

@@ -6,7 +6,8 @@
  * - ACM: import a new certificate only when tagged `certbeat:id` with a configured id; re-import, describe
  *   and list tags only on certificates carrying that tag.
  * - SES: send only with the configured sender as From.
- * - Secrets Manager: the account key secret (read and write), EAB secrets (read).
+ * - Secrets Manager: the account key secret (read and write), EAB secrets (read), the pending-import
+ *   slot under the stack's own name prefix (create, read, write, delete).
  * - DynamoDB: item reads/writes on the inventory and queries on its due index; a Scan of the table
  *   only when the digest is configured (it lists every certificate).
  * - STS: assume exactly the configured cross-account zone roles.
@@ -29,6 +30,8 @@ export interface RenewerResources {
   accountSecretArn: string;
   /** ARNs (or ARN patterns) of the EAB secrets the config names. */
   eabSecretArns: string[];
+  /** ARN pattern of the pending-import slot's secrets (issued certificates ACM did not take yet). */
+  pendingSecretsArn: string;
 }
 
 export function hostedZoneArn(zoneId: string): string {
@@ -141,6 +144,14 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
       sid: 'AccountKey',
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
       resources: [res.accountSecretArn],
+    }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'PendingImports',
+      // The slot is created, read and deleted by the Lambda itself, one secret per waiting certificate.
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+      resources: [res.pendingSecretsArn],
     }),
   );
   if (res.eabSecretArns.length > 0) {

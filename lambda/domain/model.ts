@@ -68,6 +68,8 @@ export interface CertificateRecord {
   nextCheckAt: string;
   /** Set by "renew now": renew on the next run even outside the window. Cleared by the outcome. */
   forceRenewal?: boolean;
+  /** An issued certificate waits in the pending-import slot (ACM refused or failed the last import). */
+  pendingImport?: boolean;
   lease?: Lease;
 }
 

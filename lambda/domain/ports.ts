@@ -37,6 +37,8 @@ export interface OutcomeUpdate {
   issuedNames?: string[];
   ariCertId?: string;
   renewalWindow?: RenewalWindow | null;
+  /** True while an issued certificate waits in the pending-import slot. */
+  pendingImport?: boolean;
   /** Always cleared by an outcome. */
   forceRenewal?: false;
 }
@@ -178,13 +180,16 @@ export interface Notifier {
 }
 
 /**
- * Secret values (Secrets Manager): ACME account keys and EAB credentials, nothing else.
+ * Secret values (Secrets Manager): ACME account keys, EAB credentials, and issued certificates that
+ * could not be imported yet (the pending-import slot), nothing else.
  * Contract: `get` returns `undefined` when the secret does not exist or has no value yet;
- * `put` stores a new value, creating the secret if needed.
+ * `put` stores a new value, creating the secret if needed; `delete` removes the secret at once (no
+ * recovery window) and does nothing when it does not exist.
  */
 export interface SecretStore {
   get(secretId: string): Promise<string | undefined>;
   put(secretId: string, value: string): Promise<void>;
+  delete(secretId: string): Promise<void>;
 }
 
 /** Structured log lines. Never pass a key or secret value as an attribute. */

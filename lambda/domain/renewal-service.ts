@@ -19,6 +19,7 @@ import { CERTIFICATE_ID_TAG, type CertificateRecord, type IssuedCertificate, typ
 import { baseName, normalizeName } from './names.js';
 import type { Finding } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
+import type { PendingImports } from './pending-imports.js';
 import type {
   CertificateAuthority,
   CertificateStore,
@@ -62,6 +63,8 @@ export interface RenewalServiceDeps {
   preflight?: (request: PreflightRequest) => Promise<Finding[]>;
   /** Which failing findings stop an order. Default: every failing finding. */
   isBlocking?: (finding: Finding) => boolean;
+  /** Where an issued certificate waits when ACM refused it, so the next run imports it without a new order. */
+  pendingImports?: PendingImports;
   /** Certificates worked at once. */
   concurrency?: number;
   /** Certificates per wave (one DNS change per zone per wave). */
@@ -92,6 +95,10 @@ interface Job {
   order?: PendingOrder;
   challenges: DnsChallenge[];
   issued?: IssuedCertificate;
+  /** `issued` came from the pending-import slot, not from a new order. */
+  fromPending?: boolean;
+  /** `issued` is (still) kept in the pending-import slot after a failed import. */
+  keptPending?: boolean;
   error?: CertbeatError;
   /** Set when the job ended early (not due, lease held): nothing more to do. */
   done?: boolean;
@@ -211,6 +218,7 @@ export class RenewalService {
     }
     job.record = record;
     try {
+      if (await this.takePending(job, now)) return job;
       job.renewalWindow = await this.refreshRenewalWindow(record);
       // Re-check with the fresh record: another run may have renewed it since the due query.
       const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
@@ -253,6 +261,26 @@ export class RenewalService {
     return job;
   }
 
+  /**
+   * Picks up a certificate kept after a failed import: still valid for more than a day and for the
+   * configured names, it is imported without a new order. Anything else in the slot is discarded.
+   */
+  private async takePending(job: Job, now: Date): Promise<boolean> {
+    const { pendingImports, log } = this.deps;
+    if (!job.record.pendingImport || !pendingImports) return false;
+    const kept = await pendingImports.load(job.record.id);
+    const sameNames = kept && sameNameSet(kept.names, job.record.names);
+    if (kept && sameNames && kept.notAfter.getTime() - now.getTime() > 86_400_000) {
+      log.info('importing the certificate kept after a failed import', { id: job.record.id, serial: kept.serial });
+      job.issued = kept;
+      job.fromPending = true;
+      job.reason = 'a certificate issued earlier waits for import';
+      return true;
+    }
+    await pendingImports.discard(job.record.id);
+    return false;
+  }
+
   /** Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. */
   private async refreshRenewalWindow(record: CertificateRecord): Promise<RenewalWindow | undefined> {
     if (!record.ariCertId || !record.acmArn) return record.renewalWindow;
@@ -282,13 +310,24 @@ export class RenewalService {
     const { record } = job;
     const issued = job.issued!;
     const firstIssuance = !record.acmArn;
-    const arn = await store.import({
-      arn: record.acmArn,
-      certificatePem: issued.certificatePem,
-      chainPem: issued.chainPem,
-      privateKeyPem: issued.privateKeyPem,
-      tags: { [CERTIFICATE_ID_TAG]: record.id },
-    });
+    let arn: string;
+    try {
+      arn = await store.import({
+        arn: record.acmArn,
+        certificatePem: issued.certificatePem,
+        chainPem: issued.chainPem,
+        privateKeyPem: issued.privateKeyPem,
+        tags: { [CERTIFICATE_ID_TAG]: record.id },
+      });
+    } catch (e) {
+      await this.keepPending(job);
+      throw e;
+    }
+    if (job.fromPending || record.pendingImport) {
+      await this.deps.pendingImports?.discard(record.id).catch((e) => {
+        log.warn('could not empty the pending-import slot', { id: record.id, error: toCertbeatError(e).message });
+      });
+    }
     const now = clock.now();
     let window: RenewalWindow | undefined;
     if (issued.ariCertId) {
@@ -307,6 +346,7 @@ export class RenewalService {
       issuedNames: issued.names,
       ariCertId: issued.ariCertId,
       renewalWindow: window ?? null,
+      pendingImport: false,
       forceRenewal: false,
     });
     summary.renewed.push({ id: record.id, firstIssuance, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
@@ -329,6 +369,22 @@ export class RenewalService {
       },
       record.owners,
     );
+  }
+
+  /** Keeps an issued certificate that ACM did not take, so that it is not lost. */
+  private async keepPending(job: Job): Promise<void> {
+    const { pendingImports, log } = this.deps;
+    if (!pendingImports || !job.issued) return;
+    if (job.fromPending) {
+      job.keptPending = true;
+      return;
+    }
+    try {
+      await pendingImports.save(job.record.id, job.issued);
+      job.keptPending = true;
+    } catch (e) {
+      log.error('could not keep the issued certificate for a later import', { id: job.record.id, error: toCertbeatError(e).message });
+    }
   }
 
   private async fail(job: Job, error: CertbeatError, options: RunOptions, summary: RunSummary): Promise<void> {
@@ -354,6 +410,7 @@ export class RenewalService {
         lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000) },
         failureCount,
         nextCheckAt: next.toISOString(),
+        pendingImport: job.keptPending === true,
         ...(job.renewalWindow ? { renewalWindow: job.renewalWindow } : {}),
       });
     } catch (e) {
@@ -370,7 +427,9 @@ export class RenewalService {
         errorClass: error.name,
         errorKind: error.kind,
         message: error.message,
-        remediation: error.remediation,
+        remediation: job.keptPending
+          ? `${error.remediation} The certificate already issued is kept encrypted and will be imported on the next attempt, without a new order.`
+          : error.remediation,
         retryable: isRetryable(error),
         problemType: 'problemType' in error ? (error.problemType as string | undefined) : undefined,
         findings: job.findings.filter((f) => !f.ok),
@@ -391,4 +450,10 @@ function zoneFor(identifier: string, zoneIds: Record<string, string>): string {
   const zone = zoneIds[identifier] ?? zoneIds[name] ?? zoneIds[baseName(name)] ?? zoneIds[`*.${baseName(name)}`];
   if (!zone) throw new ConfigurationError(`no hosted zone was located for ${identifier}`, { field: 'zones' });
   return zone;
+}
+
+function sameNameSet(a: string[], b: string[]): boolean {
+  const x = new Set(a.map((n) => normalizeName(n)));
+  const y = new Set(b.map((n) => normalizeName(n)));
+  return x.size === y.size && [...x].every((n) => y.has(n));
 }

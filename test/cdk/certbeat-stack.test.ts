@@ -78,6 +78,7 @@ describe('renewal Lambda', () => {
       [ENV.defaultRecipients]: 'ops@example.com',
       [ENV.accountSecretId]: expect.stringMatching(/^<AcmeAccountKey/),
       [ENV.accountEmail]: 'acme@example.com',
+      [ENV.pendingSecretPrefix]: 'certbeat/Certbeat/pending/',
       POWERTOOLS_SERVICE_NAME: 'certbeat',
       POWERTOOLS_METRICS_NAMESPACE: 'certbeat',
     });
@@ -88,6 +89,24 @@ describe('renewal Lambda', () => {
     const role = template.findResources('AWS::IAM::Role')[roleId];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(id).toMatch(/^RenewalRenewerFunction/);
+  });
+});
+
+describe('pending-import slot', () => {
+  const { template } = buildStack(BASE_CONFIG);
+
+  it('lets the renewer create, read, write and delete only secrets under its own pending/ prefix', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+    const pending = statements.filter((s) => s.Sid === 'PendingImports');
+    expect(pending).toHaveLength(1);
+    expect([...(pending[0].Action as string[])].sort()).toEqual([
+      'secretsmanager:CreateSecret',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ]);
+    expect(flat(pending[0].Resource)).toMatch(/:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:certbeat\/Certbeat\/pending\/\*$/);
   });
 });
 

@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretsManagerSecretStore } from '../../lambda/adapters/secretsmanager/secretsmanager-secret-store.js';
 import { clockAhead, runOptions, startPipeline, type Pipeline } from '../support/pipeline.js';
 
 const NINETY_DAYS = 90 * 86_400;
@@ -74,6 +75,8 @@ describe('first issuance and renewal', () => {
 
   it('renews inside the window: same ARN, new serial, later expiry', async () => {
     const before = (await p.inventory.get('web'))!;
+    // pebble dates certificates to the second: let one pass so the new expiry can be later.
+    await new Promise((r) => setTimeout(r, Math.max(0, new Date(before.notBefore!).getTime() + 1100 - Date.now())));
     const inWindow = clockAhead(61); // a third of 90 days is left after 60
     const summary = await p.service(inWindow).run({ ...runOptions(), ids: ['web'] });
 
@@ -178,5 +181,33 @@ describe('names across zones and failures', () => {
     expect(invalidMail.text).toMatch(/keyType/);
     const [nowhereMail] = await mailsTo('owner-nowhere@example.test');
     expect(nowhereMail.text).toContain('no hosted zone in this account covers shop.nowhere.test');
+  });
+
+  it('keeps a certificate ACM refused and imports it on the next run without ordering again', async () => {
+    await p.add({ id: 'kept', names: ['kept.other.test'] });
+    // An IAM refusal is not retried by the SDK: the import fails after the certificate was issued.
+    p.tb.acm.failNextImports(1, 'AccessDeniedException');
+    const first = await p.service().run({ ...runOptions(), ids: ['kept'] });
+    expect(first.failed, JSON.stringify(first)).toMatchObject([{ id: 'kept', errorClass: 'ConfigurationError' }]);
+    const afterFailure = (await p.inventory.get('kept'))!;
+    expect(afterFailure.pendingImport).toBe(true);
+    expect(afterFailure.acmArn).toBeUndefined();
+    const [mail] = await mailsTo('owner-kept@example.test');
+    expect(mail.text).toMatch(/kept encrypted and will be imported on the next attempt/);
+    // The slot is a Secrets Manager secret; nothing of the key is in the inventory item.
+    expect(JSON.stringify(afterFailure)).not.toMatch(/PRIVATE KEY/);
+
+    const changesBefore = p.tb.route53.calls.filter((c) => c.action === 'ChangeResourceRecordSets').length;
+    const second = await p.service(clockAhead(1)).run({ ...runOptions(), ids: ['kept'] });
+    expect(second.renewed).toMatchObject([{ id: 'kept', firstIssuance: true }]);
+    // No new order: no DNS change was needed.
+    expect(p.tb.route53.calls.filter((c) => c.action === 'ChangeResourceRecordSets').length).toBe(changesBefore);
+    const done = (await p.inventory.get('kept'))!;
+    expect(done.pendingImport).toBe(false);
+    expect(done.failureCount).toBe(0);
+    expect(p.tb.acm.certificates().find((c) => c.arn === done.acmArn)).toBeDefined();
+    // The slot is emptied once imported.
+    const store = new SecretsManagerSecretStore(p.tb.clients().secretsManager);
+    expect(await store.get(`${p.config.pendingSecretPrefix}kept`)).toBeUndefined();
   });
 });

@@ -22,6 +22,10 @@ export class MemorySecretStore implements SecretStore {
     this.values.set(secretId, value);
   }
 
+  async delete(secretId: string): Promise<void> {
+    this.values.delete(secretId);
+  }
+
   /** The parsed JSON value of a secret (test convenience). */
   json<T = unknown>(secretId: string): T | undefined {
     const v = this.values.get(secretId);

@@ -27,6 +27,11 @@ export interface AcmEmulator {
   endpoint: string;
   /** Sets the resources DescribeCertificate reports in InUseBy (and that block DeleteCertificate). */
   setInUseBy(arn: string, users: string[]): void;
+  /**
+   * The next `count` ImportCertificate calls fail with this error: ACM's quota error by default (which the
+   * SDK retries as throttling), or an IAM refusal (which it does not).
+   */
+  failNextImports(count: number, code?: 'LimitExceededException' | 'AccessDeniedException'): void;
   /** Every stored certificate (no private keys: the emulator never keeps them). */
   certificates(): AcmCertificateView[];
   stop(): Promise<void>;
@@ -93,7 +98,13 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
     target.tags = merged;
   };
 
+  const importFailures: Array<'LimitExceededException' | 'AccessDeniedException'> = [];
   const importCertificate = (input: Record<string, unknown>) => {
+    const failure = importFailures.shift();
+    if (failure === 'LimitExceededException') throw new AwsJsonError(failure, 'The certificate quota for this account has been exceeded.');
+    if (failure === 'AccessDeniedException') {
+      throw new AwsJsonError(failure, 'User is not authorized to perform: acm:ImportCertificate because no identity-based policy allows the acm:ImportCertificate action');
+    }
     const arn = optionalString(input, 'CertificateArn');
     const certificate = blob(input, 'Certificate', true)!;
     const privateKey = blob(input, 'PrivateKey', true)!;
@@ -225,6 +236,9 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
 
   return {
     endpoint: service.endpoint,
+    failNextImports(count, code = 'LimitExceededException') {
+      for (let i = 0; i < count; i++) importFailures.push(code);
+    },
     setInUseBy(arn, users) {
       const c = certs.get(arn);
       if (!c) throw new Error(`ACM emulator: no certificate ${arn}`);

@@ -40,6 +40,7 @@ const OUTCOME_FIELDS = [
   'serial',
   'issuedNames',
   'ariCertId',
+  'pendingImport',
 ] as const satisfies readonly (keyof OutcomeUpdate)[];
 
 /** How often `put` re-reads and retries when the certificate's names change under it. */

@@ -81,6 +81,7 @@ export const runtimeSchema = z.object({
   failureCount: z.int(fix('give a whole number of consecutive failures (0 when none)')).min(0, fix('give 0 or more')).default(0),
   nextCheckAt: timestamp,
   forceRenewal: z.boolean(fix('give true or false, or remove the field')).optional(),
+  pendingImport: z.boolean(fix('give true or false, or remove the field')).optional(),
   lease: leaseSchema.optional(),
   dueShard: z.literal(TABLE_KEYS.activeShard, fix(`give "${TABLE_KEYS.activeShard}" on active items, and remove it on paused ones`)).optional(),
 });

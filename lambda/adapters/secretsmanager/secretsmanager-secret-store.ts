@@ -3,6 +3,7 @@
  */
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
@@ -53,6 +54,16 @@ export class SecretsManagerSecretStore implements SecretStore {
         }
       }
       throw classify(err, secretId, 'secretsmanager:CreateSecret');
+    }
+  }
+
+  async delete(secretId: string): Promise<void> {
+    try {
+      // Without recovery: the slot holds a private key that has been imported and must not linger.
+      await this.client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return;
+      throw classify(err, secretId, 'secretsmanager:DeleteSecret');
     }
   }
 }

@@ -38,6 +38,16 @@ describe('SecretsManagerSecretStore against the Secrets Manager emulator', () =>
     expect(Object.values(described.VersionIdsToStages ?? {}).flat().sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
   });
 
+  it('deletes a secret at once, and deleting an absent one is a no-op', async () => {
+    await store.put('certbeat/pending/web', '{"certificatePem":"x"}');
+    await store.delete('certbeat/pending/web');
+    expect(await store.get('certbeat/pending/web')).toBeUndefined();
+    await expect(store.delete('certbeat/pending/never-there')).resolves.toBeUndefined();
+    // Gone without a recovery window: the name can be used again straight away.
+    await store.put('certbeat/pending/web', 'again');
+    expect(await store.get('certbeat/pending/web')).toBe('again');
+  });
+
   it('answers undefined for a secret created without a value, and put fills it', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'certbeat/eab/empty' }));
     await expect(store.get('certbeat/eab/empty')).resolves.toBeUndefined();
