@@ -6,7 +6,7 @@
  * Every problem is one string that starts with the field at fault and ends with the fix, e.g.
  * `names[2]: "*.*.example.com" misuses the wildcard: only a whole leftmost label may be "*", ...`.
  */
-import { KEY_TYPES, type CertificateStatus, type KeyType } from './model.js';
+import { KEY_TYPES, type CertificateRecord, type CertificateStatus, type KeyType } from './model.js';
 import { nameProblem, normalizeName, printable } from './names.js';
 
 /** ACME CAs (and ACM) refuse more SANs than this on one certificate. */
@@ -18,19 +18,11 @@ const MAIL_PATTERN =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** The configuration part of a `CertificateRecord`: what a person sets, never what a run writes. */
-export interface CertificateConfig {
-  id: string;
-  /** Normalized: lower case, no trailing dot. */
-  names: string[];
-  /** Keys normalized like names; values are bare zone ids (any `/hostedzone/` prefix removed). */
-  zones: Record<string, string>;
-  directoryUrl: string;
-  eabSecretId?: string;
-  keyType: KeyType;
-  owners: string[];
-  status: CertificateStatus;
-}
+/**
+ * The configuration part of a `CertificateRecord`: what a person sets, never what a run writes.
+ * Validated values are normalized: names lower case without trailing dot, zone ids without `/hostedzone/`.
+ */
+export type CertificateConfig = Pick<CertificateRecord, 'id' | 'names' | 'zones' | 'directoryUrl' | 'eabSecretId' | 'keyType' | 'owners' | 'status'>;
 
 export type ConfigValidation = { ok: true; value: CertificateConfig } | { ok: false; problems: string[] };
 
