@@ -38,12 +38,14 @@ const emailList = z
   .pipe(z.array(z.email({ message: 'must be a comma-separated list of mail addresses' })));
 
 const schema = z.object({
-  tableName: z.string().min(1, 'set CERTBEAT_TABLE_NAME to the inventory table name'),
+  tableName: z.string({ error: 'is not set: give the inventory table name (stack output TableName)' }),
   dueIndexName: z.string().default('due'),
-  sender: z.email({ message: 'set CERTBEAT_SENDER to a verified SES sender address' }),
+  sender: z.email({
+    error: (issue) => (issue.input === undefined ? 'is not set: give a verified SES sender address' : 'must be a mail address verified in SES'),
+  }),
   defaultRecipients: emailList.default([]),
   digestRecipients: emailList.default([]),
-  accountSecretId: z.string().min(1, 'set CERTBEAT_ACCOUNT_SECRET_ID to the ACME account key secret'),
+  accountSecretId: z.string({ error: 'is not set: give the ACME account key secret (stack output AccountSecretId)' }),
   accountEmail: z.email().optional(),
   pendingSecretPrefix: z.string().min(1).default('certbeat/pending/'),
   concurrency: z.coerce.number().int().min(1).max(32).default(4),

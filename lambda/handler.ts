@@ -80,6 +80,8 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
     remainingMs: () => context.getRemainingTimeInMillis(),
     ids: request.ids,
     force: request.force,
+    // ACM sends its expiry event daily per certificate: invalid items are mailed by the schedule only.
+    mailInvalidItems: request.trigger !== 'acm-expiry',
   });
   metrics.addMetric('CertificatesRenewed', MetricUnit.Count, summary.renewed.length);
   metrics.addMetric('RenewalFailures', MetricUnit.Count, summary.failed.length);

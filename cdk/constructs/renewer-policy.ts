@@ -75,12 +75,15 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
   }
   if (lookedUp.length > 0) {
     // The zone of these names is found at run time, so the zone cannot be named; the record names can.
+    // A looked-up name may land in a zone that also holds explicitly zoned names, and the solver sends
+    // one change per zone: this statement must cover such a mixed batch whole, so it lists them all.
+    const mixed = [...new Set([...lookedUp, ...localZones.flatMap((z) => byZone.get(z)!)])].sort();
     statements.push(
       new iam.PolicyStatement({
         sid: 'ChallengeRecordsLookedUpZones',
         actions: ['route53:ChangeResourceRecordSets'],
         resources: [hostedZoneArn('*')],
-        conditions: challengeConditions(lookedUp),
+        conditions: challengeConditions(mixed),
       }),
       new iam.PolicyStatement({ sid: 'FindZones', actions: ['route53:ListHostedZones'], resources: ['*'] }),
     );

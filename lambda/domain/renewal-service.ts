@@ -84,6 +84,8 @@ export interface RunOptions {
   ids?: string[];
   /** With `ids`: renew even outside the window (the "renew now" button). */
   force?: boolean;
+  /** Mail the owners of invalid items (default true). Off for triggers that fire several times a day. */
+  mailInvalidItems?: boolean;
 }
 
 interface Job {
@@ -99,6 +101,8 @@ interface Job {
   fromPending?: boolean;
   /** `issued` is (still) kept in the pending-import slot after a failed import. */
   keptPending?: boolean;
+  /** A stale pending-import slot was emptied. */
+  slotCleared?: boolean;
   error?: CertbeatError;
   /** Set when the job ended early (not due, lease held): nothing more to do. */
   done?: boolean;
@@ -121,7 +125,7 @@ export class RenewalService {
     for (const item of batch.invalid) {
       summary.invalid.push({ id: item.id, problems: item.problems });
       log.error('inventory item is invalid', { id: item.id, problems: item.problems });
-      await this.mail.send({ kind: 'invalid', item }, item.owners);
+      if (options.mailInvalidItems !== false) await this.mail.send({ kind: 'invalid', item }, item.owners);
     }
 
     const waves = chunk(batch.records, this.deps.waveSize ?? 50);
@@ -184,6 +188,8 @@ export class RenewalService {
           } catch (e) {
             job.error = toCertbeatError(e);
           }
+          // Import at once: an issued certificate must reach ACM (or the pending slot) before time runs out.
+          if (job.issued) await this.finish(job, options, summary);
         },
       );
     } catch (e) {
@@ -208,8 +214,11 @@ export class RenewalService {
         now,
       );
     } catch (e) {
-      job.error = toCertbeatError(e);
-      return job;
+      // Without the lease nothing may be written for it; the next run tries again.
+      const err = toCertbeatError(e);
+      summary.skipped.push({ id: candidate.id, reason: `could not take the lease: ${err.message}` });
+      log.warn('skipped: lease not taken', { id: candidate.id, errorClass: err.name, error: err.message });
+      return { ...job, done: true };
     }
     if (!record) {
       summary.skipped.push({ id: candidate.id, reason: 'another run holds the lease' });
@@ -218,16 +227,18 @@ export class RenewalService {
     }
     job.record = record;
     try {
+      if (record.status === 'paused') {
+        // Resumed later, it must be looked at again promptly: leave nextCheckAt as it is.
+        await inventory.releaseLease(record.id, options.invocationId);
+        summary.notDue.push({ id: record.id, reason: 'paused by its owner', nextCheckAt: record.nextCheckAt });
+        return { ...job, done: true };
+      }
       if (await this.takePending(job, now)) return job;
       job.renewalWindow = await this.refreshRenewalWindow(record);
       // Re-check with the fresh record: another run may have renewed it since the due query.
       const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
       if (!decision.due) {
-        await inventory.recordOutcome(record.id, options.invocationId, {
-          nextCheckAt: decision.nextCheckAt.toISOString(),
-          renewalWindow: job.renewalWindow ?? null,
-        });
-        summary.notDue.push({ id: record.id, reason: decision.detail, nextCheckAt: decision.nextCheckAt.toISOString() });
+        await this.recordNotDue(record, decision, job.renewalWindow, options, summary);
         return { ...job, done: true };
       }
       job.reason = decision.detail;
@@ -261,6 +272,29 @@ export class RenewalService {
     return job;
   }
 
+  /** Writes the next check of a certificate that needs no work; a failed write is logged, never a failure. */
+  private async recordNotDue(
+    record: CertificateRecord,
+    decision: { reason: string; detail: string; nextCheckAt: Date },
+    window: RenewalWindow | undefined,
+    options: RunOptions,
+    summary: RunSummary,
+  ): Promise<void> {
+    const { inventory, log } = this.deps;
+    summary.notDue.push({ id: record.id, reason: decision.detail, nextCheckAt: decision.nextCheckAt.toISOString() });
+    try {
+      await inventory.recordOutcome(record.id, options.invocationId, {
+        nextCheckAt: decision.nextCheckAt.toISOString(),
+        renewalWindow: window ?? null,
+        // A valid certificate outside its window starts the next window with a clean retry ladder.
+        ...(decision.reason === 'valid' ? { failureCount: 0 } : {}),
+      });
+    } catch (e) {
+      log.warn('could not record the next check; the lease expires by itself', { id: record.id, error: toCertbeatError(e).message });
+      await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined);
+    }
+  }
+
   /**
    * Picks up a certificate kept after a failed import: still valid for more than a day and for the
    * configured names, it is imported without a new order. Anything else in the slot is discarded.
@@ -278,6 +312,7 @@ export class RenewalService {
       return true;
     }
     await pendingImports.discard(job.record.id);
+    job.slotCleared = true;
     return false;
   }
 
@@ -292,17 +327,23 @@ export class RenewalService {
     }
   }
 
+  /** Imports and records, or records the failure. Never throws; runs once per job. */
   private async finish(job: Job, options: RunOptions, summary: RunSummary): Promise<void> {
     if (job.done) return;
-    if (job.issued && !job.error) {
-      try {
-        await this.succeed(job, options, summary);
-        return;
-      } catch (e) {
-        job.error = toCertbeatError(e);
+    job.done = true;
+    try {
+      if (job.issued && !job.error) {
+        try {
+          await this.succeed(job, options, summary);
+          return;
+        } catch (e) {
+          job.error = toCertbeatError(e);
+        }
       }
+      await this.fail(job, job.error ?? new CertbeatError('the order ended without a certificate'), options, summary);
+    } catch (e) {
+      this.deps.log.error('unexpected error finishing a certificate', { id: job.record.id, error: toCertbeatError(e).message });
     }
-    await this.fail(job, job.error ?? new CertbeatError('the order ended without a certificate'), options, summary);
   }
 
   private async succeed(job: Job, options: RunOptions, summary: RunSummary): Promise<void> {
@@ -323,19 +364,26 @@ export class RenewalService {
       await this.keepPending(job);
       throw e;
     }
-    if (job.fromPending || record.pendingImport) {
-      await this.deps.pendingImports?.discard(record.id).catch((e) => {
-        log.warn('could not empty the pending-import slot', { id: record.id, error: toCertbeatError(e).message });
-      });
+    // From here on the certificate is in ACM: nothing below may turn this into a failure.
+    let slotEmpty = true;
+    if (this.deps.pendingImports && (job.fromPending || record.pendingImport || job.keptPending)) {
+      slotEmpty = await this.deps.pendingImports.discard(record.id).then(
+        () => true,
+        (e) => {
+          log.warn('could not empty the pending-import slot; it is emptied on a later run', { id: record.id, error: toCertbeatError(e).message });
+          return false;
+        },
+      );
     }
     const now = clock.now();
     let window: RenewalWindow | undefined;
     if (issued.ariCertId) {
-      window = await ca.renewalInfo(record.directoryUrl, issued.ariCertId).catch(() => undefined);
+      // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
+      window = await withTimeout(ca.renewalInfo(record.directoryUrl, issued.ariCertId), 5_000).catch(() => undefined);
     }
     const renewAt = renewalTime({ id: record.id, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString(), renewalWindow: window });
     const nextCheckAt = new Date(Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
-    await inventory.recordOutcome(record.id, options.invocationId, {
+    const recorded = await retrying(3, () => inventory.recordOutcome(record.id, options.invocationId, {
       lastOutcome: { at: now.toISOString(), result: firstIssuance ? 'issued' : 'renewed' },
       failureCount: 0,
       nextCheckAt: nextCheckAt.toISOString(),
@@ -346,9 +394,13 @@ export class RenewalService {
       issuedNames: issued.names,
       ariCertId: issued.ariCertId,
       renewalWindow: window ?? null,
-      pendingImport: false,
+      pendingImport: !slotEmpty,
       forceRenewal: false,
-    });
+    }));
+    if (recorded !== true) {
+      // The next run would order again (and, on first issuance, import under a new ARN): say so loudly.
+      log.error('renewed, but the inventory could not be updated', { id: record.id, arn, serial: issued.serial, error: toCertbeatError(recorded).message });
+    }
     summary.renewed.push({ id: record.id, firstIssuance, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
     log.info(firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
 
@@ -410,7 +462,8 @@ export class RenewalService {
         lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000) },
         failureCount,
         nextCheckAt: next.toISOString(),
-        pendingImport: job.keptPending === true,
+        // The slot may still hold a key when a pending import could not be confirmed gone.
+        pendingImport: job.keptPending === true || (record.pendingImport === true && !job.slotCleared),
         ...(job.renewalWindow ? { renewalWindow: job.renewalWindow } : {}),
       });
     } catch (e) {
@@ -456,4 +509,30 @@ function sameNameSet(a: string[], b: string[]): boolean {
   const x = new Set(a.map((n) => normalizeName(n)));
   const y = new Set(b.map((n) => normalizeName(n)));
   return x.size === y.size && [...x].every((n) => y.has(n));
+}
+
+/** Resolves `undefined` when `promise` takes longer than `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs `fn` up to `attempts` times with a short pause; `true` on success, else the last error. */
+async function retrying(attempts: number, fn: () => Promise<unknown>): Promise<true | unknown> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      last = e;
+      // A lost lease will not come back: stop at once.
+      if (e instanceof LeaseHeldError) break;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    }
+  }
+  return last;
 }

@@ -303,6 +303,29 @@ describe('least-privilege IAM for apex + wildcard names in two zones', () => {
   });
 });
 
+describe('IAM for a zone holding both explicitly zoned and looked-up names', () => {
+  // The solver sends one change per zone with every name of the run in it, so a single statement must
+  // allow the whole mixed batch (IAM evaluates statements one by one).
+  const config = {
+    ...BASE_CONFIG,
+    certificates: [
+      { id: 'pinned', names: ['example.com'], zones: { 'example.com': 'ZEXAMPLE' } },
+      { id: 'found', names: ['www.example.com'] },
+    ],
+  };
+  const statements = policyStatements(buildStack(config).template, RENEWER_ROLE);
+
+  it('lets the wildcard-zone statement cover every challenge name, so a mixed batch is allowed', () => {
+    expect(bySid(statements, 'ChallengeRecordsLookedUpZones').Condition).toEqual({
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_acme-challenge.example.com', '_acme-challenge.www.example.com'],
+        'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
+        'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+      },
+    });
+  });
+});
+
 describe('IAM for zone lookup, EAB secrets and cross-account zones', () => {
   const config = {
     ...BASE_CONFIG,

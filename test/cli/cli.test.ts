@@ -241,7 +241,7 @@ describe('certbeat', () => {
   it('exits 3 when the environment does not configure certbeat', async () => {
     const r = await cli(['list'], { env: { ...env, [ENV.sender]: undefined } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/CERTBEAT_SENDER: set CERTBEAT_SENDER to a verified SES sender address/);
+    expect(r.stderr).toMatch(/CERTBEAT_SENDER: is not set: give a verified SES sender address/);
   });
 
   describe('a deployed stack', () => {

@@ -210,4 +210,17 @@ describe('names across zones and failures', () => {
     const store = new SecretsManagerSecretStore(p.tb.clients().secretsManager);
     expect(await store.get(`${p.config.pendingSecretPrefix}kept`)).toBeUndefined();
   });
+
+  it('leaves a paused certificate alone and keeps its next check, so resuming it is prompt', async () => {
+    await p.add({ id: 'resting', names: ['resting.other.test'] });
+    await p.inventory.setStatus('resting', 'paused');
+    const before = (await p.inventory.get('resting'))!;
+    const summary = await p.service().run({ ...runOptions(), ids: ['resting'] });
+    expect(summary.renewed).toEqual([]);
+    expect(summary.notDue).toMatchObject([{ id: 'resting', reason: 'paused by its owner' }]);
+    const after = (await p.inventory.get('resting'))!;
+    expect(after.nextCheckAt).toBe(before.nextCheckAt);
+    expect(after.lease).toBeUndefined();
+    expect(after.acmArn).toBeUndefined();
+  });
 });
