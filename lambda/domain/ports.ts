@@ -9,7 +9,6 @@ import type {
   IssuedCertificate,
   KeyType,
   Lease,
-  LastOutcome,
   RenewalWindow,
   StoredCertificate,
 } from './model.js';
@@ -26,22 +25,18 @@ export interface DueBatch {
 }
 
 /** The state a run writes back after an attempt (or a not-due check). Absent fields are left unchanged. */
-export interface OutcomeUpdate {
-  nextCheckAt: string;
-  lastOutcome?: LastOutcome;
-  failureCount?: number;
-  acmArn?: string;
-  notBefore?: string;
-  notAfter?: string;
-  serial?: string;
-  issuedNames?: string[];
-  ariCertId?: string;
-  renewalWindow?: RenewalWindow | null;
-  /** True while an issued certificate waits in the pending-import slot. */
-  pendingImport?: boolean;
-  /** Always cleared by an outcome. */
-  forceRenewal?: false;
-}
+export type OutcomeUpdate = Pick<CertificateRecord, 'nextCheckAt'> &
+  Partial<
+    Pick<
+      CertificateRecord,
+      'lastOutcome' | 'failureCount' | 'acmArn' | 'notBefore' | 'notAfter' | 'serial' | 'issuedNames' | 'ariCertId' | 'pendingImport'
+    >
+  > & {
+    /** `null` removes the stored window. */
+    renewalWindow?: RenewalWindow | null;
+    /** Always cleared by an outcome. */
+    forceRenewal?: false;
+  };
 
 /**
  * The certificate inventory (DynamoDB).
