@@ -19,9 +19,10 @@ import { SesNotifier } from './adapters/ses/ses-notifier.js';
 import { caaIdentitiesFor } from './domain/ca-identity.js';
 import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from './domain/preflight.js';
 import type { RuntimeConfig } from './config.js';
-import type { Clock, RunLog } from './domain/ports.js';
+import type { Finding } from './domain/notices.js';
+import type { Clock, DnsLookup, DnsSolver, RunLog } from './domain/ports.js';
 import { PendingImports } from './domain/pending-imports.js';
-import { RenewalService, type RenewalServiceDeps } from './domain/renewal-service.js';
+import { RenewalService, type PreflightRequest, type RenewalServiceDeps } from './domain/renewal-service.js';
 
 export interface AwsClients {
   route53: Route53Client;
@@ -77,21 +78,30 @@ export function createRenewalService(
   const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   return new RenewalService({
     ...adapters,
-    preflight: (request) =>
-      runPreflight(
-        {
-          ...request,
-          region: config.region,
-          caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
-        },
-        { dns: lookup, zones: adapters.dns },
-      ),
-    // The service renews with the key type ACM already has, so a changed keyType is reported, not blocking.
-    isBlocking: (finding) => blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType,
+    preflight: preflightFor(config, lookup, adapters.dns),
+    isBlocking: isBlockingForRenewal,
     clock,
     log,
     defaultRecipients: config.defaultRecipients,
     concurrency: config.concurrency,
     ...overrides,
   });
+}
+
+/** The pre-flight checks as a run (and `certbeat doctor`) performs them for this deployment. */
+export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pick<DnsSolver, 'zoneDetails'>) {
+  return (request: PreflightRequest): Promise<Finding[]> =>
+    runPreflight(
+      {
+        ...request,
+        region: config.region,
+        caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
+      },
+      { dns: lookup, zones },
+    );
+}
+
+/** Whether a failing finding stops an order. A renewal keeps the key type ACM already has, so a changed keyType is reported, not blocking. */
+export function isBlockingForRenewal(finding: Finding): boolean {
+  return blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType;
 }

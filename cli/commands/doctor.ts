@@ -4,11 +4,10 @@
  * Exit 1 when a certificate has a blocking problem.
  */
 import { DnsZoneNotFoundError } from '../../lambda/domain/errors.js';
-import { caaIdentitiesFor } from '../../lambda/domain/ca-identity.js';
 import type { CertificateRecord } from '../../lambda/domain/model.js';
 import type { Finding } from '../../lambda/domain/notices.js';
 import type { DnsLookup, DnsSolver, CertificateStore } from '../../lambda/domain/ports.js';
-import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from '../../lambda/domain/preflight.js';
+import { isBlockingForRenewal, preflightFor } from '../../lambda/composition.js';
 import type { RuntimeConfig } from '../../lambda/config.js';
 import type { CliContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -27,13 +26,7 @@ export interface DoctorReport {
   findings: DoctorFinding[];
 }
 
-/**
- * Whether a failing finding stops an order, as a run decides it (lambda/composition.ts): a key type
- * change is not blocking there, because a renewal keeps the key type ACM already has.
- */
-export function isBlockingFinding(finding: Finding): boolean {
-  return blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType;
-}
+
 
 /** Runs the pre-flight checks of one certificate, exactly as a run does before ordering. */
 export async function diagnose(
@@ -50,18 +43,14 @@ export async function diagnose(
     }
   }
   const stored = record.acmArn ? await deps.store.describe(record.acmArn) : undefined;
-  const findings = await runPreflight(
-    {
-      record,
-      zoneIds,
-      region: deps.config.region,
-      storedKeyType: stored?.keyAlgorithm,
-      inUseBy: stored?.inUseBy,
-      caaIdentities: caaIdentitiesFor(record.directoryUrl, deps.config.caaIdentities[record.directoryUrl]),
-    },
-    { dns: deps.lookup, zones: deps.dns },
-  );
-  const marked = findings.map((f) => ({ ...f, blocking: isBlockingFinding(f) }));
+  // The same checks and the same blocking rule as every run.
+  const findings = await preflightFor(deps.config, deps.lookup, deps.dns)({
+    record,
+    zoneIds,
+    storedKeyType: stored?.keyAlgorithm,
+    inUseBy: stored?.inUseBy,
+  });
+  const marked = findings.map((f) => ({ ...f, blocking: isBlockingForRenewal(f) }));
   return { id: record.id, names: record.names, ok: !marked.some((f) => f.blocking), findings: marked };
 }
 

@@ -104,7 +104,7 @@ interface Job {
   /** A stale pending-import slot was emptied. */
   slotCleared?: boolean;
   error?: CertbeatError;
-  /** Set when the job ended early (not due, lease held): nothing more to do. */
+  /** Nothing more to do: ended early (not due, lease held, paused) or already finished. */
   done?: boolean;
 }
 
@@ -131,8 +131,9 @@ export class RenewalService {
     const waves = chunk(batch.records, this.deps.waveSize ?? 50);
     for (const [w, wave] of waves.entries()) {
       if (options.remainingMs() < (this.deps.minStartMs ?? 180_000)) {
-        for (const record of waves.slice(w).flat()) summary.skipped.push({ id: record.id, reason: 'out of time: left for the next run' });
-        log.warn('stopping early: remaining time is short', { left: waves.slice(w).flat().length });
+        const left = waves.slice(w).flat();
+        for (const record of left) summary.skipped.push({ id: record.id, reason: 'out of time: left for the next run' });
+        log.warn('stopping early: remaining time is short', { left: left.length });
         break;
       }
       await this.runWave(wave, options, summary);
@@ -366,7 +367,7 @@ export class RenewalService {
     }
     // From here on the certificate is in ACM: nothing below may turn this into a failure.
     let slotEmpty = true;
-    if (this.deps.pendingImports && (job.fromPending || record.pendingImport || job.keptPending)) {
+    if (this.deps.pendingImports && (job.fromPending || record.pendingImport)) {
       slotEmpty = await this.deps.pendingImports.discard(record.id).then(
         () => true,
         (e) => {
