@@ -114,6 +114,13 @@ export class LeaseHeldError extends CertbeatError {
   }
 }
 
+/** The run was stopped (SIGINT/SIGTERM): not a failure; the certificate is due again at once. */
+export class InterruptedError extends CertbeatError {
+  override get kind() {
+    return 'interrupted';
+  }
+}
+
 /** The certificate the CA returned failed our checks (names, validity, key, chain). */
 export class CertificateCheckError extends CertbeatError {
   override get kind() {
@@ -124,7 +131,7 @@ export class CertificateCheckError extends CertbeatError {
 /** Whether trying again later (with backoff) may succeed without a person's help. */
 export function isRetryable(e: unknown): boolean {
   if (e instanceof TransientError || e instanceof RateLimitedError || e instanceof PropagationTimeoutError) return true;
-  if (e instanceof LeaseHeldError) return true;
+  if (e instanceof LeaseHeldError || e instanceof InterruptedError) return true;
   if (e instanceof CaRejectedError) {
     // Validation problems may be DNS still settling; account and policy refusals need a person.
     return ['dns', 'connection', 'serverInternal', 'badNonce', 'incorrectResponse'].includes(e.shortType ?? '');

@@ -22,6 +22,29 @@ export interface LastOutcome {
   message?: string;
 }
 
+/** A dns-01 TXT value certbeat published, journaled on the record while its run holds the lease. */
+export interface PublishedTxt {
+  recordName: string;
+  value: string;
+  zoneId: string;
+}
+
+/**
+ * A rendered mail that SES did not take: kept on the record (the outbox) and sent again by later runs
+ * until delivered, or given up after `OUTBOX_LIMITS`.
+ */
+export interface OwedMail {
+  kind: 'renewed' | 'failed';
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  /** When the first attempt failed (ISO). */
+  since: string;
+  attempts: number;
+  lastError: string;
+}
+
 /** A lease taken by one invocation so that no other renews the same certificate. */
 export interface Lease {
   owner: string;
@@ -70,6 +93,17 @@ export interface CertificateRecord {
   forceRenewal?: boolean;
   /** An issued certificate waits in the pending-import slot (ACM refused or failed the last import). */
   pendingImport?: boolean;
+  /**
+   * Serial of a certificate whose import into ACM was started but not confirmed (written before
+   * ImportCertificate). A later run looks in ACM for it and adopts it instead of ordering again.
+   */
+  importingSerial?: string;
+  /** The ACME order of an attempt that did not finish; the next attempt resumes it instead of ordering anew. */
+  pendingOrderUrl?: string;
+  /** TXT values the run holding (or that last held) the lease published; a later run removes what is left. */
+  published?: PublishedTxt[];
+  /** Mails SES did not take, sent again by later runs. */
+  owedMails?: OwedMail[];
   lease?: Lease;
 }
 
@@ -102,8 +136,11 @@ export interface IssuedCertificate {
 export interface StoredCertificate {
   arn: string;
   keyAlgorithm?: KeyType;
+  notBefore?: Date;
   notAfter?: Date;
   serial?: string;
+  /** The issuer's distinguished name, when ACM reports it. */
+  issuer?: string;
   /** ARNs of the resources that use it (CloudFront distributions, load balancers, ...). */
   inUseBy: string[];
 }

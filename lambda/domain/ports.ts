@@ -6,12 +6,16 @@
 import type {
   CertificateRecord,
   InvalidItem,
+  OwedMail,
+  PublishedTxt,
   IssuedCertificate,
   KeyType,
   Lease,
   RenewalWindow,
   StoredCertificate,
 } from './model.js';
+
+export type { PublishedTxt } from './model.js';
 
 /** The time source. Domain code never calls `Date.now()`; tests pass a fixed clock. */
 export interface Clock {
@@ -34,9 +38,18 @@ export type OutcomeUpdate = Pick<CertificateRecord, 'nextCheckAt'> &
   > & {
     /** `null` removes the stored window. */
     renewalWindow?: RenewalWindow | null;
+    /** `null` removes the field (the journal entry is settled). */
+    importingSerial?: null;
+    pendingOrderUrl?: string | null;
+    published?: null;
+    /** The outbox as it stands after this run; `null` or `[]` empties it. */
+    owedMails?: OwedMail[] | null;
     /** Always cleared by an outcome. */
     forceRenewal?: false;
   };
+
+/** What a run journals on a record while it holds the lease, so that a later run can finish or undo it. */
+export type RunProgress = Partial<Pick<CertificateRecord, 'published' | 'importingSerial' | 'pendingOrderUrl'>>;
 
 /**
  * The certificate inventory (DynamoDB).
@@ -49,6 +62,15 @@ export type OutcomeUpdate = Pick<CertificateRecord, 'nextCheckAt'> &
  *   `undefined` when another owner holds the lease, and throws for anything else.
  * - `recordOutcome` writes the update and removes the lease in one conditional write that requires the
  *   caller to still own the lease; it throws `LeaseHeldError` if the lease was lost.
+ * - `saveProgress` journals what a run is doing (TXT values published, a serial being imported, an
+ *   order URL) in a write conditioned on the caller owning the lease; `LeaseHeldError` otherwise.
+ * - `clearPublished` removes the TXT journal after the run's clean-up, when the lease is gone (the
+ *   outcome was recorded first) and the journal is still the one given; otherwise it does nothing.
+ * - `addOwedMail` appends to the outbox without the lease (the mail failed after the outcome was
+ *   recorded) unless another run holds an unexpired lease, and moves `nextCheckAt` up to `retryAt` when
+ *   it is later, so the schedule picks the certificate up to send it again.
+ * - `breakLease` removes any lease, expired or not (an operator releasing a dead run's lease), and
+ *   returns the lease it removed.
  * - Configuration writes (`put`, `setStatus`, `requestRenewal`, `remove`) never touch runtime state
  *   they do not name.
  */
@@ -66,6 +88,10 @@ export interface Inventory {
   remove(id: string): Promise<void>;
   acquireLease(id: string, lease: Lease, now: Date): Promise<CertificateRecord | undefined>;
   releaseLease(id: string, owner: string): Promise<void>;
+  breakLease(id: string): Promise<Lease | undefined>;
+  saveProgress(id: string, leaseOwner: string, progress: RunProgress): Promise<void>;
+  clearPublished(id: string, published: PublishedTxt[]): Promise<void>;
+  addOwedMail(id: string, mail: OwedMail, retryAt: Date, now: Date): Promise<void>;
   recordOutcome(id: string, leaseOwner: string, update: OutcomeUpdate): Promise<void>;
 }
 
@@ -99,12 +125,14 @@ export interface DnsSolver {
   /** Name and authoritative name servers of a hosted zone (for the delegation pre-flight check). */
   zoneDetails(zoneId: string): Promise<{ id: string; name: string; nameServers: string[] }>;
   locateZones(names: string[], explicit: Record<string, string>): Promise<Record<string, string>>;
-  present(challenges: DnsChallenge[], deadline: Date): Promise<Map<string, Error>>;
-  cleanup(challenges: DnsChallenge[]): Promise<void>;
+  present(challenges: DnsChallenge[], deadline: Date, stale?: PublishedTxt[]): Promise<Map<DnsChallenge, Error>>;
+  cleanup(values: PublishedTxt[]): Promise<void>;
 }
 
 export interface OrderRequest {
   certificateId: string;
+  /** An order placed by an earlier attempt: continued (or, when valid, just downloaded) instead of ordering anew. */
+  resumeOrderUrl?: string;
   names: string[];
   directoryUrl: string;
   /** Secret with `{ keyId, hmacKey }` when the CA requires External Account Binding. */
@@ -117,6 +145,8 @@ export interface OrderRequest {
 /** An order waiting for its dns-01 values to be published. Adapter state is opaque to the domain. */
 export interface PendingOrder {
   readonly request: OrderRequest;
+  /** The order's URL at the CA, journaled so that a later attempt resumes it. */
+  readonly orderUrl: string;
   /** The values to publish, one per pending authorization (`zoneId` empty: the service fills it). */
   readonly challenges: Omit<DnsChallenge, 'zoneId'>[];
 }
@@ -160,6 +190,8 @@ export interface ImportRequest {
 export interface CertificateStore {
   import(request: ImportRequest): Promise<string>;
   describe(arn: string): Promise<StoredCertificate | undefined>;
+  /** Every imported ACM certificate tagged `certbeat:id = certificateId` (after an ambiguous import). */
+  findByTag(certificateId: string): Promise<StoredCertificate[]>;
 }
 
 export interface MailMessage {

@@ -5,20 +5,36 @@
  * are published together (one Route 53 change per zone instead of one per certificate), then the
  * orders are completed, and the values are cleaned up whatever happened. A failure of one certificate
  * never stops the others; work stops being picked up when the invocation's remaining time gets short.
+ *
+ * Nothing is lost silently: what a run does is journaled on the record under its lease (TXT values
+ * published, the order URL, the serial being imported), so a later run removes a dead run's values,
+ * resumes its order, and adopts an import whose answer was lost instead of importing twice; a mail SES
+ * did not take waits in the record's outbox and is sent again.
  */
 import { chunk, mapLimit } from './concurrency.js';
 import {
   CertbeatError,
   ConfigurationError,
+  InterruptedError,
   LeaseHeldError,
   RateLimitedError,
   isRetryable,
   toCertbeatError,
 } from './errors.js';
-import { CERTIFICATE_ID_TAG, type CertificateRecord, type IssuedCertificate, type KeyType, type RenewalWindow } from './model.js';
+import { findImported, isDefiniteRefusal } from './import-guard.js';
+import {
+  CERTIFICATE_ID_TAG,
+  type CertificateRecord,
+  type IssuedCertificate,
+  type KeyType,
+  type OwedMail,
+  type PublishedTxt,
+  type RenewalWindow,
+} from './model.js';
 import { baseName, normalizeName } from './names.js';
-import type { Finding } from './notices.js';
+import type { Finding, Notice } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
+import { Outbox } from './outbox.js';
 import type { PendingImports } from './pending-imports.js';
 import type {
   CertificateAuthority,
@@ -28,9 +44,11 @@ import type {
   DnsSolver,
   Inventory,
   Notifier,
+  OutcomeUpdate,
   PendingOrder,
   RunLog,
 } from './ports.js';
+import { RateLimitGate } from './rate-limit-gate.js';
 import {
   MAX_CHECK_INTERVAL_MS,
   daysLeft,
@@ -80,12 +98,26 @@ export interface RunOptions {
   invocationId: string;
   /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis). */
   remainingMs: () => number;
+  /**
+   * How long a lease outlives the invocation's budget (ms). Default 5 minutes: a Lambda may be frozen
+   * past its timeout. A CLI process that enforces its own budget needs less.
+   */
+  leaseMarginMs?: number;
+  /** Stops the run (SIGINT/SIGTERM): no new work; TXT values are removed and leases given back. */
+  signal?: AbortSignal;
   /** Work only these certificates (renew now, ACM expiry event), read by id instead of the due query. */
   ids?: string[];
   /** With `ids`: renew even outside the window (the "renew now" button). */
   force?: boolean;
   /** Mail the owners of invalid items (default true). Off for triggers that fire several times a day. */
   mailInvalidItems?: boolean;
+}
+
+/** One run's shared state. */
+interface RunState {
+  options: RunOptions;
+  summary: RunSummary;
+  gate: RateLimitGate;
 }
 
 interface Job {
@@ -96,6 +128,14 @@ interface Job {
   renewalWindow?: RenewalWindow;
   order?: PendingOrder;
   challenges: DnsChallenge[];
+  /** TXT values a dead run left (its journal): removed in this run's change. */
+  stale: PublishedTxt[];
+  /** ACM was checked for the record's unfinished import and does not hold it: the journal entry goes. */
+  importChecked?: boolean;
+  /** This run journaled `published` on the record. */
+  journaled?: PublishedTxt[];
+  /** The outbox after re-sending (absent: the record owed nothing, leave the field alone). */
+  owed?: OwedMail[];
   issued?: IssuedCertificate;
   /** `issued` came from the pending-import slot, not from a new order. */
   fromPending?: boolean;
@@ -108,16 +148,30 @@ interface Job {
   done?: boolean;
 }
 
+/** The facts of a certificate now in ACM, from the CA (just issued) or from ACM (adopted). */
+interface Installed {
+  arn: string;
+  serial: string;
+  names: string[];
+  notBefore: Date;
+  notAfter: Date;
+  issuer: string;
+  ariCertId?: string;
+}
+
 export class RenewalService {
   private readonly mail: NoticeSender;
+  private readonly outbox: Outbox;
 
   constructor(private readonly deps: RenewalServiceDeps) {
     this.mail = new NoticeSender(deps);
+    this.outbox = new Outbox(deps);
   }
 
   async run(options: RunOptions): Promise<RunSummary> {
     const { inventory, clock, log } = this.deps;
-    const summary = emptySummary();
+    const state: RunState = { options, summary: emptySummary(), gate: new RateLimitGate() };
+    const { summary } = state;
     const batch = options.ids
       ? await this.loadByIds(options.ids, options.force ?? false, summary)
       : await inventory.listDue(clock.now());
@@ -125,18 +179,27 @@ export class RenewalService {
     for (const item of batch.invalid) {
       summary.invalid.push({ id: item.id, problems: item.problems });
       log.error('inventory item is invalid', { id: item.id, problems: item.problems });
-      if (options.mailInvalidItems !== false) await this.mail.send({ kind: 'invalid', item }, item.owners);
+      if (options.mailInvalidItems !== false) {
+        const sent = await this.mail.send({ kind: 'invalid', item }, item.owners);
+        // Invalid items are mailed again by every scheduled run: no outbox needed.
+        if (!sent.sent && sent.error !== 'no recipient') summary.mailsNotSent.push({ id: item.id, kind: 'invalid', error: sent.error, kept: false });
+      }
     }
 
     const waves = chunk(batch.records, this.deps.waveSize ?? 50);
     for (const [w, wave] of waves.entries()) {
-      if (options.remainingMs() < (this.deps.minStartMs ?? 180_000)) {
+      const stop = options.signal?.aborted
+        ? 'interrupted: the run was stopped before it got to this certificate'
+        : options.remainingMs() < (this.deps.minStartMs ?? 180_000)
+          ? 'out of time: left for the next run'
+          : undefined;
+      if (stop) {
         const left = waves.slice(w).flat();
-        for (const record of left) summary.skipped.push({ id: record.id, reason: 'out of time: left for the next run' });
-        log.warn('stopping early: remaining time is short', { left: left.length });
+        for (const record of left) summary.skipped.push({ id: record.id, reason: stop });
+        log.warn(`stopping early: ${stop}`, { left: left.length });
         break;
       }
-      await this.runWave(wave, options, summary);
+      await this.runWave(wave, state);
     }
     log.info('run finished', {
       renewed: summary.renewed.length,
@@ -144,6 +207,7 @@ export class RenewalService {
       failed: summary.failed.length,
       skipped: summary.skipped.length,
       invalid: summary.invalid.length,
+      mailsNotSent: summary.mailsNotSent.length,
     });
     return summary;
   }
@@ -164,20 +228,38 @@ export class RenewalService {
     return { records, invalid: [] };
   }
 
-  private async runWave(records: CertificateRecord[], options: RunOptions, summary: RunSummary): Promise<void> {
-    const { dns, clock } = this.deps;
+  private async runWave(records: CertificateRecord[], state: RunState): Promise<void> {
+    const { dns, clock, inventory, log } = this.deps;
+    const { options } = state;
     const limit = this.deps.concurrency ?? 4;
-    const deadline = () => new Date(clock.now().getTime() + options.remainingMs() - (this.deps.reserveMs ?? 60_000));
+    const deadline = () =>
+      options.signal?.aborted ? clock.now() : new Date(clock.now().getTime() + options.remainingMs() - (this.deps.reserveMs ?? 60_000));
 
-    const jobs = await mapLimit(records, limit, (record) => this.prepare(record, options, summary));
+    const jobs = await mapLimit(records, limit, (record) => this.prepare(record, state));
+    // Journal the values before publishing them: if this run dies, a later one removes them.
+    await mapLimit(
+      jobs.filter((j) => j.order && !j.error),
+      limit,
+      async (job) => {
+        const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
+        try {
+          await inventory.saveProgress(job.record.id, options.invocationId, { published, pendingOrderUrl: job.order!.orderUrl });
+          job.journaled = published;
+        } catch (e) {
+          job.error = toCertbeatError(e);
+        }
+      },
+    );
     const ordered = jobs.filter((j) => j.order && !j.error);
     const challenges = ordered.flatMap((j) => j.challenges);
+    const stale = jobs.filter((j) => !j.done).flatMap((j) => j.stale);
+    let cleaned = false;
     try {
       if (challenges.length > 0) {
-        const failedZones = await dns.present(challenges, deadline());
+        const failed = await untilAborted(dns.present(challenges, deadline(), stale), options.signal);
         for (const job of ordered) {
-          const failed = job.challenges.find((c) => failedZones.has(c.zoneId));
-          if (failed) job.error = toCertbeatError(failedZones.get(failed.zoneId));
+          const hit = job.challenges.find((c) => failed.has(c));
+          if (hit) job.error = toCertbeatError(failed.get(hit));
         }
       }
       await mapLimit(
@@ -185,35 +267,48 @@ export class RenewalService {
         limit,
         async (job) => {
           try {
-            job.issued = await this.deps.ca.completeOrder(job.order!, deadline());
+            job.issued = await untilAborted(this.deps.ca.completeOrder(job.order!, deadline()), options.signal);
           } catch (e) {
             job.error = toCertbeatError(e);
+            state.gate.note(gateKey(job.record), job.error);
           }
           // Import at once: an issued certificate must reach ACM (or the pending slot) before time runs out.
-          if (job.issued) await this.finish(job, options, summary);
+          if (job.issued) await this.finish(job, state);
         },
       );
     } catch (e) {
       // present() itself failed outright: every order of the wave fails with that cause.
       for (const job of ordered) job.error ??= toCertbeatError(e);
     } finally {
-      if (challenges.length > 0) await dns.cleanup(challenges);
+      const values: PublishedTxt[] = [...challenges, ...stale];
+      if (values.length > 0) {
+        await dns.cleanup(values);
+        cleaned = true;
+      }
     }
-    await mapLimit(jobs, limit, (job) => this.finish(job, options, summary));
+    await mapLimit(jobs, limit, (job) => this.finish(job, state));
+    // Certificates recorded before the clean-up kept their journal until now.
+    if (cleaned) {
+      await mapLimit(
+        jobs.filter((j) => j.journaled && j.issued && !j.error),
+        limit,
+        (job) => inventory.clearPublished(job.record.id, job.journaled!).catch((e) => {
+          log.warn('could not clear the TXT journal; a later run clears it', { id: job.record.id, error: toCertbeatError(e).message });
+        }),
+      );
+    }
   }
 
   /** Lease, re-check, find zones, pre-flight, place the order. Never throws: errors land on the job. */
-  private async prepare(candidate: CertificateRecord, options: RunOptions, summary: RunSummary): Promise<Job> {
+  private async prepare(candidate: CertificateRecord, state: RunState): Promise<Job> {
     const { inventory, clock, ca, dns, store, log } = this.deps;
-    const job: Job = { record: candidate, findings: [], challenges: [] };
+    const { options, summary } = state;
+    const job: Job = { record: candidate, findings: [], challenges: [], stale: [] };
     const now = clock.now();
     let record: CertificateRecord | undefined;
     try {
-      record = await inventory.acquireLease(
-        candidate.id,
-        { owner: options.invocationId, until: new Date(now.getTime() + options.remainingMs() + 300_000).toISOString() },
-        now,
-      );
+      const until = new Date(now.getTime() + options.remainingMs() + (options.leaseMarginMs ?? 300_000));
+      record = await inventory.acquireLease(candidate.id, { owner: options.invocationId, until: until.toISOString() }, now);
     } catch (e) {
       // Without the lease nothing may be written for it; the next run tries again.
       const err = toCertbeatError(e);
@@ -227,19 +322,24 @@ export class RenewalService {
       return { ...job, done: true };
     }
     job.record = record;
+    // We hold the lease, so a journal on the record is a dead run's: its values are stale.
+    job.stale = record.published ?? [];
+    if (job.stale.length > 0) log.warn('removing TXT values an interrupted run left', { id: record.id, values: job.stale.length });
     try {
+      if (record.owedMails?.length) job.owed = await this.resendOwed(record, summary);
       if (record.status === 'paused') {
         // Resumed later, it must be looked at again promptly: leave nextCheckAt as it is.
-        await inventory.releaseLease(record.id, options.invocationId);
+        await this.settleEarly(job, { nextCheckAt: record.nextCheckAt }, options);
         summary.notDue.push({ id: record.id, reason: 'paused by its owner', nextCheckAt: record.nextCheckAt });
         return { ...job, done: true };
       }
+      if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
       if (await this.takePending(job, now)) return job;
       job.renewalWindow = await this.refreshRenewalWindow(record);
       // Re-check with the fresh record: another run may have renewed it since the due query.
       const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
       if (!decision.due) {
-        await this.recordNotDue(record, decision, job.renewalWindow, options, summary);
+        await this.recordNotDue(job, decision, state);
         return { ...job, done: true };
       }
       job.reason = decision.detail;
@@ -258,14 +358,22 @@ export class RenewalService {
           });
         }
       }
-      job.order = await ca.placeOrder({
-        certificateId: record.id,
-        names: record.names,
-        directoryUrl: record.directoryUrl,
-        eabSecretId: record.eabSecretId,
-        keyType: job.keyType,
-        replacesAriCertId: record.ariCertId,
-      });
+      if (options.signal?.aborted) throw interrupted();
+      state.gate.check(gateKey(record), record.directoryUrl);
+      try {
+        job.order = await ca.placeOrder({
+          certificateId: record.id,
+          names: record.names,
+          directoryUrl: record.directoryUrl,
+          eabSecretId: record.eabSecretId,
+          keyType: job.keyType,
+          replacesAriCertId: record.ariCertId,
+          resumeOrderUrl: record.pendingOrderUrl,
+        });
+      } catch (e) {
+        state.gate.note(gateKey(record), e);
+        throw e;
+      }
       job.challenges = job.order.challenges.map((c) => ({ ...c, zoneId: zoneFor(c.identifier, zoneIds) }));
     } catch (e) {
       job.error = toCertbeatError(e);
@@ -273,27 +381,94 @@ export class RenewalService {
     return job;
   }
 
+  /** Sends the record's owed mails again; what is still owed is written with the outcome. */
+  private async resendOwed(record: CertificateRecord, summary: RunSummary): Promise<OwedMail[]> {
+    const flushed = await this.outbox.flush(record.id, record.owedMails ?? []);
+    for (const m of flushed.notSent) summary.mailsNotSent.push({ id: record.id, kind: m.kind, error: m.error, kept: !m.givenUp });
+    return flushed.remaining;
+  }
+
+  /**
+   * Ends a job that needs no order: removes a dead run's TXT values, then writes `update` with the
+   * journal and outbox settled (or just releases the lease when there is nothing to write).
+   */
+  private async settleEarly(job: Job, update: OutcomeUpdate, options: RunOptions): Promise<void> {
+    const { inventory, dns, clock } = this.deps;
+    const { record } = job;
+    if (job.stale.length > 0) await dns.cleanup(job.stale);
+    const nothingToWrite =
+      job.stale.length === 0 && job.owed === undefined && !job.importChecked && update.nextCheckAt === record.nextCheckAt && Object.keys(update).length === 1;
+    if (nothingToWrite) {
+      await inventory.releaseLease(record.id, options.invocationId);
+      return;
+    }
+    await inventory.recordOutcome(record.id, options.invocationId, {
+      ...update,
+      nextCheckAt: Outbox.nextCheck(new Date(update.nextCheckAt), job.owed, clock.now()).toISOString(),
+      ...(job.stale.length > 0 ? { published: null } : {}),
+      ...(job.importChecked ? { importingSerial: null } : {}),
+      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
+    });
+  }
+
   /** Writes the next check of a certificate that needs no work; a failed write is logged, never a failure. */
-  private async recordNotDue(
-    record: CertificateRecord,
-    decision: { reason: string; detail: string; nextCheckAt: Date },
-    window: RenewalWindow | undefined,
-    options: RunOptions,
-    summary: RunSummary,
-  ): Promise<void> {
+  private async recordNotDue(job: Job, decision: { reason: string; detail: string; nextCheckAt: Date }, state: RunState): Promise<void> {
     const { inventory, log } = this.deps;
+    const { record } = job;
+    const { options, summary } = state;
     summary.notDue.push({ id: record.id, reason: decision.detail, nextCheckAt: decision.nextCheckAt.toISOString() });
     try {
-      await inventory.recordOutcome(record.id, options.invocationId, {
-        nextCheckAt: decision.nextCheckAt.toISOString(),
-        renewalWindow: window ?? null,
-        // A valid certificate outside its window starts the next window with a clean retry ladder.
-        ...(decision.reason === 'valid' ? { failureCount: 0 } : {}),
-      });
+      await this.settleEarly(
+        job,
+        {
+          nextCheckAt: decision.nextCheckAt.toISOString(),
+          renewalWindow: job.renewalWindow ?? null,
+          // A valid certificate outside its window starts the next window with a clean retry ladder.
+          ...(decision.reason === 'valid' ? { failureCount: 0 } : {}),
+        },
+        options,
+      );
     } catch (e) {
       log.warn('could not record the next check; the lease expires by itself', { id: record.id, error: toCertbeatError(e).message });
       await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined);
     }
+  }
+
+  /**
+   * An earlier run started importing `importingSerial` and never recorded the answer. If ACM holds it,
+   * it is adopted (recorded, mailed) without a new order; otherwise the journal entry is dropped and
+   * the certificate goes on as usual (the pending-import slot, or a new order).
+   */
+  private async adoptUnfinishedImport(job: Job, state: RunState): Promise<boolean> {
+    const { store, log } = this.deps;
+    const { record } = job;
+    const serial = record.importingSerial!;
+    const { match, others } = await findImported(store, record, serial);
+    if (others.length > 0) {
+      log.error('ACM holds further certificates tagged with this id; they are not renewed by certbeat', {
+        id: record.id,
+        arns: others.map((c) => c.arn),
+        fix: 'Delete them in ACM once nothing uses them (aws acm delete-certificate --certificate-arn ARN).',
+      });
+    }
+    if (!match?.notAfter) {
+      log.info('an unfinished import did not reach ACM; going on', { id: record.id, serial });
+      job.importChecked = true;
+      return false;
+    }
+    log.warn('adopting a certificate an earlier run imported without recording it', { id: record.id, arn: match.arn, serial });
+    const installed: Installed = {
+      arn: match.arn,
+      serial,
+      names: record.names,
+      notBefore: match.notBefore ?? new Date(match.notAfter.getTime() - 90 * 86_400_000),
+      notAfter: match.notAfter,
+      issuer: match.issuer ?? '',
+    };
+    if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
+    if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
+    await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, inUseBy: match.inUseBy }, state);
+    return true;
   }
 
   /**
@@ -329,38 +504,51 @@ export class RenewalService {
   }
 
   /** Imports and records, or records the failure. Never throws; runs once per job. */
-  private async finish(job: Job, options: RunOptions, summary: RunSummary): Promise<void> {
+  private async finish(job: Job, state: RunState): Promise<void> {
     if (job.done) return;
     job.done = true;
     try {
       if (job.issued && !job.error) {
         try {
-          await this.succeed(job, options, summary);
+          await this.succeed(job, state);
           return;
         } catch (e) {
           job.error = toCertbeatError(e);
         }
       }
-      await this.fail(job, job.error ?? new CertbeatError('the order ended without a certificate'), options, summary);
+      const error = job.error ?? new CertbeatError('the order ended without a certificate');
+      if (error instanceof InterruptedError) await this.giveBack(job, state);
+      else await this.fail(job, error, state);
     } catch (e) {
       this.deps.log.error('unexpected error finishing a certificate', { id: job.record.id, error: toCertbeatError(e).message });
     }
   }
 
-  private async succeed(job: Job, options: RunOptions, summary: RunSummary): Promise<void> {
-    const { store, inventory, clock, log, ca } = this.deps;
+  /** An interrupted certificate: due again at once, its order kept for resuming, its lease given back. */
+  private async giveBack(job: Job, state: RunState): Promise<void> {
+    const { inventory, clock, log } = this.deps;
+    const { record } = job;
+    state.summary.skipped.push({ id: record.id, reason: 'interrupted: due again on the next run' });
+    log.warn('interrupted: lease given back', { id: record.id });
+    await inventory.recordOutcome(record.id, state.options.invocationId, {
+      nextCheckAt: clock.now().toISOString(),
+      ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
+      ...(job.order ? { pendingOrderUrl: job.order.orderUrl } : {}),
+      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
+      ...(job.keptPending ? { pendingImport: true } : {}),
+    });
+  }
+
+  private async succeed(job: Job, state: RunState): Promise<void> {
+    const { store, inventory, log } = this.deps;
     const { record } = job;
     const issued = job.issued!;
-    const firstIssuance = !record.acmArn;
+    const owner = state.options.invocationId;
     let arn: string;
     try {
-      arn = await store.import({
-        arn: record.acmArn,
-        certificatePem: issued.certificatePem,
-        chainPem: issued.chainPem,
-        privateKeyPem: issued.privateKeyPem,
-        tags: { [CERTIFICATE_ID_TAG]: record.id },
-      });
+      // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
+      await inventory.saveProgress(record.id, owner, { importingSerial: issued.serial });
+      arn = await this.importOnce(job);
     } catch (e) {
       await this.keepPending(job);
       throw e;
@@ -376,52 +564,107 @@ export class RenewalService {
         },
       );
     }
+    await this.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty }, state);
+  }
+
+  /**
+   * One ImportCertificate, never retried blindly: when its answer is not a definite refusal, ACM is
+   * asked whether it now holds this serial, and that certificate is taken.
+   */
+  private async importOnce(job: Job): Promise<string> {
+    const { store, log } = this.deps;
+    const { record } = job;
+    const issued = job.issued!;
+    try {
+      return await store.import({
+        arn: record.acmArn,
+        certificatePem: issued.certificatePem,
+        chainPem: issued.chainPem,
+        privateKeyPem: issued.privateKeyPem,
+        tags: { [CERTIFICATE_ID_TAG]: record.id },
+      });
+    } catch (e) {
+      if (isDefiniteRefusal(e)) throw e;
+      const found = await findImported(store, record, issued.serial).catch(() => undefined);
+      if (found?.match) {
+        log.warn('the import answer was lost, but ACM holds the certificate: adopted', { id: record.id, arn: found.match.arn, error: toCertbeatError(e).message });
+        return found.match.arn;
+      }
+      throw e;
+    }
+  }
+
+  /** Records a certificate that is in ACM and mails its owner. Never turns the renewal into a failure. */
+  private async recordSuccess(
+    job: Job,
+    installed: Installed,
+    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[] },
+    state: RunState,
+  ): Promise<void> {
+    const { store, inventory, clock, log, ca } = this.deps;
+    const { record } = job;
+    const { arn } = installed;
     const now = clock.now();
     let window: RenewalWindow | undefined;
-    if (issued.ariCertId) {
+    if (installed.ariCertId) {
       // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
-      window = await withTimeout(ca.renewalInfo(record.directoryUrl, issued.ariCertId), 5_000).catch(() => undefined);
+      window = await withTimeout(ca.renewalInfo(record.directoryUrl, installed.ariCertId), 5_000).catch(() => undefined);
     }
-    const renewAt = renewalTime({ id: record.id, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString(), renewalWindow: window });
-    const nextCheckAt = new Date(Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
-    const recorded = await retrying(3, () => inventory.recordOutcome(record.id, options.invocationId, {
-      lastOutcome: { at: now.toISOString(), result: firstIssuance ? 'issued' : 'renewed' },
+    const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
+    const nextCheckAt = Outbox.nextCheck(new Date(Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS)), job.owed, now);
+    const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
+      lastOutcome: { at: now.toISOString(), result: how.firstIssuance ? 'issued' : 'renewed' },
       failureCount: 0,
       nextCheckAt: nextCheckAt.toISOString(),
       acmArn: arn,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      serial: issued.serial,
-      issuedNames: issued.names,
-      ariCertId: issued.ariCertId,
+      notBefore: installed.notBefore.toISOString(),
+      notAfter: installed.notAfter.toISOString(),
+      serial: installed.serial,
+      issuedNames: installed.names,
+      ariCertId: installed.ariCertId,
       renewalWindow: window ?? null,
-      pendingImport: !slotEmpty,
+      pendingImport: !how.slotEmpty,
+      importingSerial: null,
+      pendingOrderUrl: null,
+      // A journal of this run stays until its values are gone (cleared after the wave's clean-up).
+      ...(!job.journaled && job.stale.length > 0 ? { published: null } : {}),
+      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
       forceRenewal: false,
     }));
+    state.summary.renewed.push({ id: record.id, firstIssuance: how.firstIssuance, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
     if (recorded !== true) {
-      // The next run would order again (and, on first issuance, import under a new ARN): say so loudly.
-      log.error('renewed, but the inventory could not be updated', { id: record.id, arn, serial: issued.serial, error: toCertbeatError(recorded).message });
+      // The serial being imported stays journaled: the next run finds it in ACM, records and mails it then.
+      log.error('renewed, but the inventory could not be updated; the next run records it', { id: record.id, arn, serial: installed.serial, error: toCertbeatError(recorded).message });
+      return;
     }
-    summary.renewed.push({ id: record.id, firstIssuance, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
-    log.info(firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
+    log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
 
-    const described = await store.describe(arn).catch(() => undefined);
-    await this.mail.send(
+    const inUseBy = how.inUseBy ?? (await store.describe(arn).catch(() => undefined))?.inUseBy ?? [];
+    await this.notify(
       {
         kind: 'renewed',
         record,
-        firstIssuance,
+        firstIssuance: how.firstIssuance,
         arn,
-        names: issued.names,
-        serial: issued.serial,
-        notAfter: issued.notAfter,
-        issuer: issued.issuer,
+        names: installed.names,
+        serial: installed.serial,
+        notAfter: installed.notAfter,
+        issuer: installed.issuer,
         directoryUrl: record.directoryUrl,
-        inUseBy: described?.inUseBy ?? [],
+        inUseBy,
         nextCheckAt,
       },
-      record.owners,
+      record,
+      state,
     );
+  }
+
+  /** Mails a notice after the outcome is recorded; a mail SES refuses goes to the outbox. */
+  private async notify(notice: Notice, record: CertificateRecord, state: RunState): Promise<void> {
+    const result = await this.mail.send(notice, record.owners);
+    if (result.sent || !result.owed) return;
+    const kept = await this.outbox.keep(record.id, result.owed);
+    state.summary.mailsNotSent.push({ id: record.id, kind: notice.kind, error: result.error, kept });
   }
 
   /** Keeps an issued certificate that ACM did not take, so that it is not lost. */
@@ -440,9 +683,10 @@ export class RenewalService {
     }
   }
 
-  private async fail(job: Job, error: CertbeatError, options: RunOptions, summary: RunSummary): Promise<void> {
+  private async fail(job: Job, error: CertbeatError, state: RunState): Promise<void> {
     const { inventory, clock, log } = this.deps;
     const { record } = job;
+    const { summary, options } = state;
     if (error instanceof LeaseHeldError) {
       summary.skipped.push({ id: record.id, reason: error.message });
       return;
@@ -455,6 +699,7 @@ export class RenewalService {
     });
     // A person has to act on a configuration problem: look again daily, not hourly.
     if (!isRetryable(error)) next = new Date(Math.max(next.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
+    next = Outbox.nextCheck(next, job.owed, now);
     summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString() });
     log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
 
@@ -466,6 +711,12 @@ export class RenewalService {
         // The slot may still hold a key when a pending import could not be confirmed gone.
         pendingImport: job.keptPending === true || (record.pendingImport === true && !job.slotCleared),
         ...(job.renewalWindow ? { renewalWindow: job.renewalWindow } : {}),
+        // The wave's clean-up ran before failures are recorded: the journal is settled.
+        ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
+        // An order that cannot succeed (refused, wrong certificate) is not resumed; a retryable one is.
+        ...(job.order ? { pendingOrderUrl: isRetryable(error) && !job.keptPending ? job.order.orderUrl : null } : {}),
+        ...(job.importChecked && !job.issued ? { importingSerial: null } : {}),
+        ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
       });
     } catch (e) {
       log.error('could not record the failure', { id: record.id, error: toCertbeatError(e).message });
@@ -474,7 +725,7 @@ export class RenewalService {
     const current = urgency(record.notAfter, now);
     const previous = record.lastOutcome?.result === 'failed' ? urgency(record.notAfter, new Date(record.lastOutcome.at)) : undefined;
     if (!shouldMailFailure(failureCount, previous, current)) return;
-    await this.mail.send(
+    await this.notify(
       {
         kind: 'failed',
         record,
@@ -493,9 +744,34 @@ export class RenewalService {
         nextAttemptAt: next,
         urgency: current,
       },
-      record.owners,
+      record,
+      state,
     );
   }
+}
+
+function gateKey(record: CertificateRecord): string {
+  return RateLimitGate.key(record.directoryUrl, record.eabSecretId);
+}
+
+function interrupted(): InterruptedError {
+  return new InterruptedError('the run was stopped before this certificate was finished', {
+    remediation: 'Nothing to do: it is due again and the next run picks it up, resuming its order.',
+  });
+}
+
+/** Settles with `promise`, or rejects with `InterruptedError` as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(interrupted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(interrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The zone of a challenge's identifier; locateZones may key by the name as configured or by its base. */

@@ -5,8 +5,10 @@ export interface RunSummary {
   failed: Array<{ id: string; errorClass: string; message: string; nextAttemptAt: string }>;
   skipped: Array<{ id: string; reason: string }>;
   invalid: Array<{ id: string; problems: string[] }>;
+  /** Mails SES did not take in this run; `kept`: in the outbox, sent again by a later run. */
+  mailsNotSent: Array<{ id: string; kind: string; error: string; kept: boolean }>;
 }
 
 export function emptySummary(): RunSummary {
-  return { renewed: [], notDue: [], failed: [], skipped: [], invalid: [] };
+  return { renewed: [], notDue: [], failed: [], skipped: [], invalid: [], mailsNotSent: [] };
 }

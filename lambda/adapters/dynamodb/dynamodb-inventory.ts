@@ -14,8 +14,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { CertbeatError, ConfigurationError, LeaseHeldError, TransientError } from '../../domain/errors.js';
-import type { CertificateRecord, InvalidItem, Lease } from '../../domain/model.js';
-import type { DueBatch, Inventory, OutcomeUpdate } from '../../domain/ports.js';
+import type { CertificateRecord, InvalidItem, Lease, OwedMail, PublishedTxt } from '../../domain/model.js';
+import type { DueBatch, Inventory, OutcomeUpdate, RunProgress } from '../../domain/ports.js';
 import { idProblem, validateCertificateConfig } from '../../domain/record-validation.js';
 import { compact, isIsoTimestamp, itemToRecord, runtimeSchema } from './item-schema.js';
 import { TABLE_KEYS } from './table-schema.js';
@@ -29,7 +29,7 @@ export interface DynamoDbInventoryOptions {
   pageSize?: number;
 }
 
-/** The fields an outcome may SET (besides `renewalWindow`, which it may also remove). */
+/** The fields an outcome may set or (with `null`) remove. */
 const OUTCOME_FIELDS = [
   'nextCheckAt',
   'lastOutcome',
@@ -41,6 +41,11 @@ const OUTCOME_FIELDS = [
   'issuedNames',
   'ariCertId',
   'pendingImport',
+  'renewalWindow',
+  'importingSerial',
+  'pendingOrderUrl',
+  'published',
+  'owedMails',
 ] as const satisfies readonly (keyof OutcomeUpdate)[];
 
 /** How often `put` re-reads and retries when the certificate's names change under it. */
@@ -261,6 +266,90 @@ export class DynamoDbInventory implements Inventory {
     }
   }
 
+  /** Removes any lease, held or expired; returns the lease it removed (`undefined`: there was none). */
+  async breakLease(id: string): Promise<Lease | undefined> {
+    checkId(id);
+    const e = new Expr();
+    let out;
+    try {
+      out = await this.call('UpdateItem', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [TABLE_KEYS.partitionKey]: id },
+            UpdateExpression: `REMOVE ${e.n('lease')}`,
+            ConditionExpression: `attribute_exists(${e.n('id')})`,
+            ExpressionAttributeNames: e.names,
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw noSuchCertificate(id);
+      throw err;
+    }
+    const lease = out.Attributes?.lease as Lease | undefined;
+    return lease?.owner ? lease : undefined;
+  }
+
+  /** Journals run progress under the lease; `LeaseHeldError` when `leaseOwner` no longer holds it. */
+  async saveProgress(id: string, leaseOwner: string, progress: RunProgress): Promise<void> {
+    checkId(id);
+    const e = new Expr();
+    const set = Object.entries(compact(progress)).map(([k, v]) => `${e.n(k)} = ${e.v(v)}`);
+    if (set.length === 0) return;
+    try {
+      await this.update('UpdateItem', id, `SET ${set.join(', ')}`, `${e.n('lease')}.${e.n('owner')} = ${e.v(leaseOwner)}`, e);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      throw lostLease(id, leaseOwner, 'the progress was not journaled', err);
+    }
+  }
+
+  /** Removes `published` when no lease is held and it is still `published` (compared by size and first value). */
+  async clearPublished(id: string, published: PublishedTxt[]): Promise<void> {
+    checkId(id);
+    if (published.length === 0) return;
+    const e = new Expr();
+    const p = e.n('published');
+    const condition = `attribute_not_exists(${e.n('lease')}) AND size(${p}) = ${e.v(published.length)} AND ${p}[0].${e.n('value')} = ${e.v(published[0].value)}`;
+    try {
+      await this.update('UpdateItem', id, `REMOVE ${p}`, condition, e);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /**
+   * Appends an owed mail outside the lease. Refused (ConditionalCheckFailed → `LeaseHeldError`) only
+   * while another run holds an unexpired lease: that run rewrites the outbox when it records.
+   */
+  async addOwedMail(id: string, mail: OwedMail, retryAt: Date, now: Date): Promise<void> {
+    checkId(id);
+    const free = (e: Expr) =>
+      `attribute_exists(${e.n('id')}) AND (attribute_not_exists(${e.n('lease')}) OR ${e.n('lease')}.${e.n('until')} < ${e.v(now.toISOString())})`;
+    const append = (e: Expr) => `${e.n('owedMails')} = list_append(if_not_exists(${e.n('owedMails')}, ${e.v([])}), ${e.v([mail])})`;
+    const at = retryAt.toISOString();
+    try {
+      // One write when the next check is later than the retry: append and move the check up.
+      const e = new Expr();
+      await this.update('UpdateItem', id, `SET ${append(e)}, ${e.n('nextCheckAt')} = ${e.v(at)}`, `${free(e)} AND ${e.n('nextCheckAt')} > ${e.v(at)}`, e);
+      return;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const e = new Expr();
+    try {
+      await this.update('UpdateItem', id, `SET ${append(e)}`, free(e), e);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      throw new LeaseHeldError(`the owed mail for '${id}' was not kept: another run holds the lease or the certificate is gone`, {
+        cause: err,
+        remediation: 'The mail is in the run log; the run holding the lease reports its own outcome.',
+      });
+    }
+  }
+
   /**
    * Writes the outcome, clears `forceRenewal` and removes the lease in one write conditioned on
    * `lease.owner = leaseOwner`; `LeaseHeldError` when the lease was lost (taken over or removed).
@@ -268,8 +357,13 @@ export class DynamoDbInventory implements Inventory {
    */
   async recordOutcome(id: string, leaseOwner: string, update: OutcomeUpdate): Promise<void> {
     checkId(id);
-    const { forceRenewal: _cleared, renewalWindow, ...rest } = update;
-    const unknown = Object.keys(rest).filter((k) => !(OUTCOME_FIELDS as readonly string[]).includes(k));
+    const { forceRenewal: _cleared, ...given } = update;
+    // `null` (and an empty outbox) means: remove the attribute.
+    const removed = Object.entries(given)
+      .filter(([k, v]) => v === null || (k === 'owedMails' && Array.isArray(v) && v.length === 0))
+      .map(([k]) => k);
+    const rest = Object.fromEntries(Object.entries(given).filter(([k]) => !removed.includes(k))) as Record<string, unknown>;
+    const unknown = [...Object.keys(rest), ...removed].filter((k) => !(OUTCOME_FIELDS as readonly string[]).includes(k));
     if (unknown.length > 0) {
       // Only run state may be written here; configuration goes through put/setStatus.
       throw new ConfigurationError(`outcome for '${id}' not recorded: ${unknown.join(', ')} cannot be set by an outcome`, {
@@ -277,7 +371,7 @@ export class DynamoDbInventory implements Inventory {
         remediation: 'This is a bug in the caller: report it with the run log.',
       });
     }
-    const fields = compact({ ...rest, ...(renewalWindow ? { renewalWindow } : {}) }) as Record<string, unknown>;
+    const fields = compact(rest);
     const checked = runtimeSchema.partial().required({ nextCheckAt: true }).safeParse(fields);
     if (!checked.success) {
       const problems = checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -289,17 +383,13 @@ export class DynamoDbInventory implements Inventory {
     fields.nextCheckAt = new Date(fields.nextCheckAt as string).toISOString();
     const e = new Expr();
     const set = Object.entries(fields).map(([k, v]) => `${e.n(k)} = ${e.v(v)}`);
-    const remove = [e.n('forceRenewal'), e.n('lease')];
-    if (renewalWindow === null) remove.push(e.n('renewalWindow'));
+    const remove = [e.n('forceRenewal'), e.n('lease'), ...removed.map((k) => e.n(k))];
     const expression = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
     try {
       await this.update('UpdateItem', id, expression, `${e.n('lease')}.${e.n('owner')} = ${e.v(leaseOwner)}`, e);
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      throw new LeaseHeldError(`the lease on '${id}' is no longer held by ${leaseOwner}; the outcome was not recorded`, {
-        cause: err,
-        remediation: 'Another run took over this certificate (the lease expired); it records its own outcome.',
-      });
+      throw lostLease(id, leaseOwner, 'the outcome was not recorded', err);
     }
   }
 
@@ -424,6 +514,13 @@ function invalidItemError(invalid: InvalidItem): ConfigurationError {
   return new ConfigurationError(`certificate '${invalid.id}' is malformed in the inventory: ${invalid.problems.join('; ')}`, {
     field: invalid.problems[0]?.split(':')[0],
     remediation: 'Correct the fields listed (e.g. save the certificate again with `certbeat put`).',
+  });
+}
+
+function lostLease(id: string, owner: string, what: string, cause: unknown): LeaseHeldError {
+  return new LeaseHeldError(`the lease on '${id}' is no longer held by ${owner}; ${what}`, {
+    cause,
+    remediation: 'Another run took over this certificate (the lease expired); it records its own outcome.',
   });
 }
 

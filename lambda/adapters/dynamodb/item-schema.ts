@@ -64,6 +64,25 @@ const leaseSchema = z.object(
   fix('give a map { owner, until }, or remove the field to release the lease'),
 );
 
+const publishedSchema = z.array(
+  z.object({ recordName: text('give the TXT record name'), value: text('give the TXT value'), zoneId: text('give the hosted zone id') }),
+  fix('give the list of { recordName, value, zoneId } a run published, or remove the field'),
+);
+
+const owedMailSchema = z.array(
+  z.object({
+    kind: z.enum(['renewed', 'failed'], fix('use "renewed" or "failed"')),
+    to: z.array(z.string(fix('write each address as a string')), fix('give the list of recipients')),
+    subject: z.string(fix('give the subject')),
+    html: z.string(fix('give the HTML body')),
+    text: z.string(fix('give the text body')),
+    since: timestamp,
+    attempts: z.int(fix('give a whole number')).min(0, fix('give 0 or more')),
+    lastError: z.string(fix('give a text')),
+  }),
+  fix('give the list of owed mails, or remove the field (they are then not sent again)'),
+);
+
 /** Runtime state: written by runs, never by configuration. Unknown attributes are ignored. */
 export const runtimeSchema = z.object({
   acmArn: z
@@ -82,6 +101,10 @@ export const runtimeSchema = z.object({
   nextCheckAt: timestamp,
   forceRenewal: z.boolean(fix('give true or false, or remove the field')).optional(),
   pendingImport: z.boolean(fix('give true or false, or remove the field')).optional(),
+  importingSerial: text('give the serial of the certificate being imported, or remove the field').optional(),
+  pendingOrderUrl: z.url(fix('give the ACME order URL, or remove the field (the next attempt orders anew)')).optional(),
+  published: publishedSchema.optional(),
+  owedMails: owedMailSchema.optional(),
   lease: leaseSchema.optional(),
   dueShard: z.literal(TABLE_KEYS.activeShard, fix(`give "${TABLE_KEYS.activeShard}" on active items, and remove it on paused ones`)).optional(),
 });
