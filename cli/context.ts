@@ -15,6 +15,13 @@ export const silentLog: RunLog = { info() {}, warn() {}, error() {} };
 
 /** A run started from the CLI gets as long as the Lambda's maximum: 15 minutes. */
 export const CLI_RUN_BUDGET_MS = 15 * 60_000;
+/** `renew <id>` works one certificate: a shorter budget, so a killed process holds its lease less long. */
+export const CLI_RENEW_BUDGET_MS = 5 * 60_000;
+/**
+ * How long a CLI lease outlives the budget. The process enforces its own deadline (unlike a frozen
+ * Lambda), so a short margin is enough; a killed process's lease then frees itself soon after.
+ */
+export const CLI_LEASE_MARGIN_MS = 30_000;
 
 export class CliContext {
   readonly out: Output;
@@ -51,12 +58,17 @@ export class CliContext {
     return new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   }
 
-  /** Options for one `RenewalService.run`: a lease owner that names this machine, a 15-minute budget. */
-  runOptions() {
-    const deadline = this.clock.now().getTime() + CLI_RUN_BUDGET_MS;
+  /**
+   * Options for one `RenewalService.run`: a lease owner that names this machine and process, the
+   * budget (leases last the budget plus a short margin), and the signal that Ctrl-C aborts.
+   */
+  runOptions(budgetMs = CLI_RUN_BUDGET_MS) {
+    const deadline = this.clock.now().getTime() + budgetMs;
     return {
       invocationId: `cli-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       remainingMs: () => deadline - this.clock.now().getTime(),
+      leaseMarginMs: CLI_LEASE_MARGIN_MS,
+      signal: this.io.signal,
     };
   }
 

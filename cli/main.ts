@@ -9,7 +9,7 @@ import { CertbeatError } from '../lambda/domain/errors.js';
 import { addCommand } from './commands/add.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listCommand, removeCommand, setStatusCommand, showCommand } from './commands/inventory.js';
-import { renewCommand, runCommand } from './commands/renewals.js';
+import { renewCommand, runCommand, unlockCommand } from './commands/renewals.js';
 import { CliContext } from './context.js';
 import { DEFAULT_STACK_NAME, FUNCTION_ENV, STACK_ENV } from './environment.js';
 import { EXIT, EXIT_CODES_HELP, UsageError, exitCodeFor, type ExitCode } from './exit-codes.js';
@@ -124,6 +124,14 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .argument('<id>')
     .action(async (id: string) => {
       code = await removeCommand(context(program), id);
+    });
+
+  program
+    .command('unlock')
+    .description('free a certificate whose lease a dead run left (killed, crashed): the next run works it again')
+    .argument('<id>')
+    .action(async (id: string) => {
+      code = await unlockCommand(context(program), id);
     });
 
   program

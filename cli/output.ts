@@ -15,6 +15,8 @@ export interface CliIo {
   stdout: CliStream;
   stderr: CliStream;
   env: Record<string, string | undefined>;
+  /** Aborted on SIGINT/SIGTERM (bin/certbeat.mjs): a run stops, removes its TXT values and gives back its leases. */
+  signal?: AbortSignal;
 }
 
 export type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';

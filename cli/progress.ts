@@ -30,6 +30,10 @@ export function progressLog(out: Output, options: { verbose?: boolean } = {}): R
       if (message === 'stopping early: remaining time is short') {
         return out.note(`stopping early: ${String(attributes?.left ?? 'some')} certificate(s) left for the next run`, 'yellow');
       }
+      if (message === 'stopping early: interrupted') {
+        return out.note(`interrupted: ${String(attributes?.left ?? 'some')} certificate(s) not started; they are due on the next run`, 'yellow');
+      }
+      if (message === 'interrupted: lease given back') return out.note(`interrupted ${id(attributes)}: TXT values removed, lease given back`, 'yellow');
       if (options.verbose) return verbose('warn', message, attributes);
       out.note(`warning: ${message}${attributes?.error ? ` (${String(attributes.error)})` : ''}`, 'yellow');
     },

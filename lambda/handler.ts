@@ -86,6 +86,8 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
   metrics.addMetric('CertificatesRenewed', MetricUnit.Count, summary.renewed.length);
   metrics.addMetric('RenewalFailures', MetricUnit.Count, summary.failed.length);
   metrics.addMetric('InvalidItems', MetricUnit.Count, summary.invalid.length);
+  // Alarmed on: an owner who is not told is the one failure certbeat must never keep quiet about.
+  metrics.addMetric('MailsNotSent', MetricUnit.Count, summary.mailsNotSent.length);
   metrics.publishStoredMetrics();
   return summary;
 };

@@ -22,7 +22,9 @@ export async function existing(inventory: Inventory, id: string): Promise<Certif
 
 /** A record as `--json` shows it: configuration, runtime state and days left. */
 export function recordJson(record: CertificateRecord, now: Date) {
-  return { ...record, daysLeft: daysLeft(record.notAfter, now) ?? null };
+  // Owed mails without their bodies: what, to whom, since when, why not sent.
+  const owedMails = (record.owedMails ?? []).map(({ html: _h, text: _t, ...m }) => m);
+  return { ...record, owedMails, daysLeft: daysLeft(record.notAfter, now) ?? null };
 }
 
 export async function listCommand(ctx: CliContext, opts: { json?: boolean }): Promise<ExitCode> {
@@ -43,6 +45,10 @@ export async function listCommand(ctx: CliContext, opts: { json?: boolean }): Pr
     ...batch.invalid.map((i) => [i.id, NONE, { text: 'invalid', style: 'red' as const }, NONE, NONE, i.problems[0] ?? '', NONE]),
   ]);
   for (const item of batch.invalid) ctx.out.note(`invalid ${item.id}: ${item.problems.join('; ')}`, 'red');
+  const owing = records.filter((r) => r.owedMails?.length);
+  if (owing.length > 0) {
+    ctx.out.note(`mail not delivered yet for ${owing.map((r) => r.id).join(', ')} (SES refused it; sent again by the next runs) — certbeat show <id>`, 'yellow');
+  }
   return EXIT.ok;
 }
 
@@ -79,7 +85,13 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
   if (record.failureCount > 0) rows.push(['failures in a row', String(record.failureCount)]);
   if (record.renewalWindow) rows.push(['ARI window', `${timeText(record.renewalWindow.start)} – ${timeText(record.renewalWindow.end)}`]);
   if (record.forceRenewal) rows.push(['renew now', 'requested']);
-  if (record.lease) rows.push(['lease', `held by ${record.lease.owner} until ${timeText(record.lease.until)}`]);
+  if (record.lease) rows.push(['lease', `held by ${record.lease.owner} until ${timeText(record.lease.until)} (a dead run's lease: certbeat unlock ${record.id})`]);
+  for (const m of record.owedMails ?? []) {
+    rows.push(['mail owed', `"${m.subject}" to ${m.to.join(', ')}: not delivered since ${timeText(m.since)}, ${m.attempts} attempt(s), last: ${m.lastError}`]);
+  }
+  if (record.pendingOrderUrl) rows.push(['order to resume', record.pendingOrderUrl]);
+  if (record.importingSerial) rows.push(['import to confirm', `serial ${record.importingSerial} (the next run looks for it in ACM)`]);
+  if (record.published?.length) rows.push(['TXT values left', `${record.published.length} (removed by the next run)`]);
   out.line(out.paint('bold', record.id));
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) out.line(`  ${k.padEnd(width)}  ${v}`);

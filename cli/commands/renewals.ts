@@ -5,7 +5,7 @@
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { RunSummary } from '../../lambda/domain/run-summary.js';
-import type { CliContext } from '../context.js';
+import { CLI_RENEW_BUDGET_MS, type CliContext } from '../context.js';
 import { EXIT, EnvironmentError, UsageError, type ExitCode } from '../exit-codes.js';
 import { FUNCTION_ENV } from '../environment.js';
 import { SUMMARY_HEADERS, summaryRows } from '../format.js';
@@ -36,7 +36,7 @@ export async function renewCommand(ctx: CliContext, id: string, opts: RunCommand
   if (opts.remote) return renewRemote(ctx, id, opts);
   ctx.out.note(`renewing ${id} now…`, 'dim');
   const service = await ctx.service(progressLog(ctx.out, opts));
-  const summary = await service.run({ ...ctx.runOptions(), ids: [id], force: true });
+  const summary = await service.run({ ...ctx.runOptions(CLI_RENEW_BUDGET_MS), ids: [id], force: true });
   return report(ctx, summary, opts);
 }
 
@@ -83,18 +83,48 @@ async function renewRemote(ctx: CliContext, id: string, opts: RunCommandOptions)
 }
 
 /**
- * Prints the outcome. Exit 1 when a certificate failed or is invalid; for `renew` (`skippedFails`) also
- * when it was skipped (another run holds it), since it was then not renewed.
+ * Prints the outcome. Exit 1 when a certificate failed or is invalid, when the run was interrupted, or
+ * when nothing could be worked because other runs hold every lease; for `renew` (`skippedFails`) also
+ * when it was skipped, since it was then not renewed.
  */
 function report(ctx: CliContext, summary: RunSummary, opts: RunCommandOptions, skippedFails = true): ExitCode {
-  const failed = summary.failed.length + summary.invalid.length + (skippedFails ? summary.skipped.length : 0);
+  const held = summary.skipped.filter((s) => s.reason === 'another run holds the lease');
+  const interrupted = summary.skipped.filter((s) => s.reason.startsWith('interrupted'));
+  const worked = summary.renewed.length + summary.failed.length + summary.notDue.length;
+  const blocked = held.length > 0 && worked === 0;
+  const failed = summary.failed.length + summary.invalid.length + interrupted.length + (skippedFails || blocked ? summary.skipped.length : 0);
   if (opts.json) {
     ctx.out.json(summary);
   } else {
     const rows = summaryRows(summary);
     if (rows.length === 0) ctx.out.line('nothing was due');
     else ctx.out.table(SUMMARY_HEADERS, rows);
-    if (summary.failed.length > 0) ctx.out.note('`certbeat doctor <id>` checks DNS, CAA and delegation; the failure mail has the fix.');
+    if (summary.failed.length > 0) ctx.out.note('`certbeat doctor <id>` checks DNS, CAA and delegation; `certbeat show <id>` shows the fix.');
+    if (held.length > 0) {
+      ctx.out.note(
+        `${held.length} certificate(s) are leased by another run (${held.map((h) => h.id).join(', ')}). If that run is dead ` +
+          '(killed, crashed), its lease ends by itself; to free it now: certbeat unlock <id>',
+        'yellow',
+      );
+    }
+    for (const m of summary.mailsNotSent ?? []) {
+      ctx.out.note(`mail not sent for ${m.id} (${m.kind}): ${m.error}${m.kept ? ' — kept, sent again by a later run' : ''}`, 'yellow');
+    }
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** `certbeat unlock <id>`: removes the lease a dead run left, so the next run can work the certificate. */
+export async function unlockCommand(ctx: CliContext, id: string): Promise<ExitCode> {
+  const { inventory } = await ctx.adapters();
+  await existing(inventory, id);
+  const lease = await inventory.breakLease(id);
+  if (!lease) {
+    ctx.out.line(`${id} was not leased; nothing changed`);
+    return EXIT.ok;
+  }
+  const live = Date.parse(lease.until) > ctx.clock.now().getTime();
+  ctx.out.line(`released the lease of ${lease.owner} on ${id}${live ? ` (it would have lasted until ${lease.until})` : ' (it had expired)'}`);
+  if (live) ctx.out.note('If that run is still alive, it can no longer record its outcome; the next run renews the certificate.', 'yellow');
+  return EXIT.ok;
 }

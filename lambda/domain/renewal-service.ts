@@ -196,7 +196,7 @@ export class RenewalService {
       if (stop) {
         const left = waves.slice(w).flat();
         for (const record of left) summary.skipped.push({ id: record.id, reason: stop });
-        log.warn(`stopping early: ${stop}`, { left: left.length });
+        log.warn(options.signal?.aborted ? 'stopping early: interrupted' : 'stopping early: remaining time is short', { left: left.length });
         break;
       }
       await this.runWave(wave, state);
