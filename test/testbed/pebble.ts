@@ -21,6 +21,14 @@ export interface Pebble {
   issuingRootPem(): Promise<string>;
   /** Pebble's issuing intermediate (GET {management}/intermediates/0). */
   issuingIntermediatePem(): Promise<string>;
+  /** pebble's TLS listener certificate and key (PEM files): a proxy in front of pebble may present them too. */
+  tlsListener: { certFile: string; keyFile: string };
+  /**
+   * Kills pebble and starts it again on the same ports with the same TLS listener certificate (so the
+   * CA file stays valid), the same config, and `env` as the new overrides (the current ones when omitted).
+   * Like any pebble start, it forgets accounts and orders and makes a new issuing root.
+   */
+  restart(env?: Record<string, string>): Promise<void>;
   /** Kills the process and removes its temp directory; idempotent. */
   stop(): Promise<void>;
 }
@@ -30,12 +38,23 @@ export interface PebbleOptions {
   dnsServer: string;
   /** When given, External Account Binding is required and these are the accepted kid → base64url HMAC keys. */
   eabKeys?: Record<string, string>;
-  /** Lifetime of issued certificates in seconds (pebble's default is five years). */
+  /**
+   * Lifetime of issued certificates in seconds. Default: 90 days, a public CA's usual lifetime, so renewal
+   * windows come out as in the field (pebble's own default is five years).
+   */
   certificateValiditySeconds?: number;
+  /**
+   * pebble environment overrides, applied over the quiet defaults ({@link PEBBLE_QUIET_ENV}), e.g.
+   * `{ PEBBLE_WFE_NONCEREJECT: '50' }` or `{ PEBBLE_VA_ALWAYS_VALID: '1' }`.
+   */
+  env?: Record<string, string>;
 }
 
+/** Default certificate lifetime in the testbed: 90 days. */
+export const DEFAULT_CERTIFICATE_VALIDITY_SECONDS = 90 * 86_400;
+
 /** Quiet, deterministic pebble: no validation sleeps, no nonce rejects, no authorization reuse. */
-const PEBBLE_ENV = { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' };
+export const PEBBLE_QUIET_ENV: Readonly<Record<string, string>> = { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' };
 
 /** Starts pebble; resolves once its directory answers over HTTPS trusted through `tlsCaPem`. */
 export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
@@ -76,7 +95,7 @@ async function startOnce(opts: PebbleOptions, tls: Awaited<ReturnType<typeof mak
         ocspResponderURL: '',
         externalAccountBindingRequired: eab !== undefined,
         ...(eab ? { externalAccountMACKeys: eab } : {}),
-        ...(opts.certificateValiditySeconds ? { certificateValidityPeriod: opts.certificateValiditySeconds } : {}),
+        certificateValidityPeriod: opts.certificateValiditySeconds ?? DEFAULT_CERTIFICATE_VALIDITY_SECONDS,
       },
     }),
     // The file holds EAB HMAC keys when EAB is on: readable by this user only.
@@ -85,14 +104,19 @@ async function startOnce(opts: PebbleOptions, tls: Awaited<ReturnType<typeof mak
 
   const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
   const managementUrl = `https://127.0.0.1:${managementPort}`;
-  const proc = spawnManaged('pebble', ['-config', configFile, '-dnsserver', opts.dnsServer, '-strict=false'], PEBBLE_ENV);
-  try {
-    await waitUntilReady('pebble', proc, async () => (await httpsGet(directoryUrl, tls.caPem)).status === 200);
-  } catch (err) {
-    await proc.stop();
-    if (lostPortRace(proc.output)) throw new PortRaceError((err as Error).message, { cause: err });
-    throw err;
-  }
+  const launch = async (env: Record<string, string>) => {
+    const started = spawnManaged('pebble', ['-config', configFile, '-dnsserver', opts.dnsServer, '-strict=false'], { ...PEBBLE_QUIET_ENV, ...env });
+    try {
+      await waitUntilReady('pebble', started, async () => (await httpsGet(directoryUrl, tls.caPem)).status === 200);
+    } catch (err) {
+      await started.stop();
+      if (lostPortRace(started.output)) throw new PortRaceError((err as Error).message, { cause: err });
+      throw err;
+    }
+    return started;
+  };
+  let overrides = { ...opts.env };
+  let proc = await launch(overrides);
 
   const getPem = async (path: string): Promise<string> => {
     const res = await httpsGet(`${managementUrl}${path}`, tls.caPem);
@@ -100,6 +124,7 @@ async function startOnce(opts: PebbleOptions, tls: Awaited<ReturnType<typeof mak
     return res.body;
   };
   let stopped: Promise<void> | undefined;
+  let restarting: Promise<void> = Promise.resolve();
   return {
     directoryUrl,
     managementUrl,
@@ -107,6 +132,18 @@ async function startOnce(opts: PebbleOptions, tls: Awaited<ReturnType<typeof mak
     tlsCaFile: tls.caFile,
     issuingRootPem: () => getPem('/roots/0'),
     issuingIntermediatePem: () => getPem('/intermediates/0'),
-    stop: () => (stopped ??= proc.stop().finally(() => tls.remove())),
+    tlsListener: { certFile: tls.certFile, keyFile: tls.keyFile },
+    restart(env) {
+      // Serialised: two overlapping restarts would race for the same ports.
+      restarting = restarting.catch(() => undefined).then(async () => {
+        if (stopped) throw new Error('pebble was stopped; restart() needs a running pebble');
+        if (env) overrides = { ...env };
+        await proc.stop();
+        // Same ports on purpose (clients and proxies hold the URLs); a port taken meanwhile fails here, loudly.
+        proc = await launch(overrides);
+      });
+      return restarting;
+    },
+    stop: () => (stopped ??= restarting.catch(() => undefined).then(() => proc.stop()).finally(() => tls.remove())),
   };
 }

@@ -14,6 +14,7 @@ import { startAcmEmulator, type AcmEmulator } from './acm-emulator.js';
 import { startChalltestsrv, type Challtestsrv } from './challtestsrv.js';
 import { startDnsServer, type DnsServer } from './dns-server.js';
 import { createInventoryTable, startDynalite, type RunningDynalite } from './dynalite.js';
+import { startFaultProxy, protocols, type FaultProxy } from './fault-proxy.js';
 import { startPebble, type Pebble } from './pebble.js';
 import { startRoute53Emulator, type Route53Emulator } from './route53-emulator.js';
 import { startSecretsManagerEmulator } from './secretsmanager-emulator.js';
@@ -22,8 +23,15 @@ import { startSes, type SesCapture } from './ses.js';
 export interface TestbedOptions {
   /** When given, pebble requires External Account Binding with these kid → base64url HMAC keys. */
   eabKeys?: Record<string, string>;
-  /** Lifetime of certificates pebble issues, in seconds (default: pebble's five years). */
+  /** Lifetime of certificates pebble issues, in seconds (default: 90 days). */
   certificateValiditySeconds?: number;
+  /** pebble environment overrides over the quiet defaults, e.g. `{ PEBBLE_WFE_NONCEREJECT: '20' }`. */
+  pebbleEnv?: Record<string, string>;
+  /**
+   * Puts a fault proxy in front of every service (pebble's ACME endpoint included) and points `env`,
+   * `clients()` and `directoryUrl` at the proxies; the handles are `faults.<service>`.
+   */
+  faults?: boolean;
   /** How long the Route 53 emulator reports a change PENDING before INSYNC (its default otherwise). */
   insyncAfterMs?: number;
   /** Inventory table name; default `certbeat-inventory`. */
@@ -39,6 +47,25 @@ export interface TestbedClients {
   secretsManager: SecretsManagerClient;
 }
 
+/** The fault proxies of a testbed started with `faults: true`, one per service. */
+export interface TestbedFaults {
+  acm: FaultProxy;
+  secretsManager: FaultProxy;
+  dynamodb: FaultProxy;
+  ses: FaultProxy;
+  route53: FaultProxy;
+  /** In front of pebble's ACME listener (TLS terminated with pebble's own listener certificate). */
+  acme: FaultProxy;
+}
+
+/** Where clients reach each service: the servers themselves, or their fault proxies. */
+export interface TestbedEndpoints {
+  route53: string;
+  acm: string;
+  dynamodb: string;
+  ses: string;
+  secretsManager: string;
+}
 
 export interface Testbed {
   challtestsrv: Challtestsrv;
@@ -53,8 +80,12 @@ export interface Testbed {
    * with `setRecords`, forwards everything else to challtestsrv.
    */
   dns: DnsServer;
-  /** pebble's ACME directory URL. */
+  /** pebble's ACME directory URL (through the ACME fault proxy when `faults` is on). */
   directoryUrl: string;
+  /** What `env` and `clients()` use: the servers' endpoints, or the fault proxies'. */
+  endpoints: TestbedEndpoints;
+  /** The fault proxies; present only when started with `faults: true`. */
+  faults?: TestbedFaults;
   tableName: string;
   /** Environment for certbeat and the AWS SDK: region, test credentials, endpoints, CERTBEAT_* settings. */
   env: Record<string, string>;
@@ -101,6 +132,8 @@ async function settleAll<T extends readonly unknown[]>(
 }
 
 /** Starts every server of the testbed (in parallel where nothing depends on another). */
+export async function startTestbed(opts: TestbedOptions & { faults: true }): Promise<Testbed & { faults: TestbedFaults }>;
+export async function startTestbed(opts?: TestbedOptions): Promise<Testbed>;
 export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
   const tableName = opts.tableName ?? 'certbeat-inventory';
   const challtestsrv = await startChalltestsrv();
@@ -125,7 +158,12 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   >(
     ['pebble', 'route53 emulator', 'dynalite', 'aws-ses-v2-local', 'acm emulator', 'secrets manager emulator'],
     [
-      startPebble({ dnsServer: challtestsrv.dnsAddress, eabKeys: opts.eabKeys, certificateValiditySeconds: opts.certificateValiditySeconds }),
+      startPebble({
+        dnsServer: challtestsrv.dnsAddress,
+        eabKeys: opts.eabKeys,
+        certificateValiditySeconds: opts.certificateValiditySeconds,
+        env: opts.pebbleEnv,
+      }),
       startRoute53Emulator({ challtestsrvManagementUrl: challtestsrv.managementUrl, insyncAfterMs: opts.insyncAfterMs }),
       startDynaliteWithTable(),
       startSes(),
@@ -134,6 +172,32 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
     ],
     [['dns server', dns], ['challtestsrv', challtestsrv]],
   );
+
+  const servers: Array<[string, Stoppable]> = [
+    ['pebble', pebble],
+    ['route53 emulator', route53],
+    ['dynalite', dynalite],
+    ['aws-ses-v2-local', ses],
+    ['acm emulator', acm],
+    ['secrets manager emulator', secretsManager],
+    ['dns server', dns],
+    ['challtestsrv', challtestsrv],
+  ];
+  const faults = opts.faults
+    ? await startFaultProxies({ pebble, route53, dynalite, ses, acm, secretsManager }).catch(async (err: unknown) => {
+        await stopAll(servers).catch(() => undefined);
+        throw err;
+      })
+    : undefined;
+  const endpoints: TestbedEndpoints = {
+    route53: faults?.route53.endpoint ?? route53.endpoint,
+    acm: faults?.acm.endpoint ?? acm.endpoint,
+    dynamodb: faults?.dynamodb.endpoint ?? dynalite.endpoint,
+    ses: faults?.ses.endpoint ?? ses.endpoint,
+    secretsManager: faults?.secretsManager.endpoint ?? secretsManager.endpoint,
+  };
+  // The proxy forwards the Host header, so pebble writes every URL it hands out with the proxy's port.
+  const directoryUrl = faults ? new URL(new URL(pebble.directoryUrl).pathname, faults.acme.endpoint).toString() : pebble.directoryUrl;
 
   let clients: TestbedClients | undefined;
   let stopping: Promise<void> | undefined;
@@ -147,18 +211,20 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
     acm,
     secretsManager,
     dns,
-    directoryUrl: pebble.directoryUrl,
+    directoryUrl,
+    endpoints,
+    ...(faults ? { faults } : {}),
     tableName,
     get env() {
       return testbedEnv(testbed);
     },
     clients() {
       clients ??= {
-        route53: new Route53Client(clientConfig(route53.endpoint)),
-        acm: new ACMClient(clientConfig(acm.endpoint)),
-        sesv2: new SESv2Client(clientConfig(ses.endpoint)),
-        dynamodb: new DynamoDBClient(clientConfig(dynalite.endpoint)),
-        secretsManager: new SecretsManagerClient(clientConfig(secretsManager.endpoint)),
+        route53: new Route53Client(clientConfig(endpoints.route53)),
+        acm: new ACMClient(clientConfig(endpoints.acm)),
+        sesv2: new SESv2Client(clientConfig(endpoints.ses)),
+        dynamodb: new DynamoDBClient(clientConfig(endpoints.dynamodb)),
+        secretsManager: new SecretsManagerClient(clientConfig(endpoints.secretsManager)),
       };
       return clients;
     },
@@ -166,21 +232,43 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       stopping ??= (async () => {
         // Clients first: their idle keep-alive sockets would otherwise hold servers' close() open.
         if (clients) for (const c of Object.values(clients)) c.destroy();
-        await stopAll([
-          ['pebble', pebble],
-          ['route53 emulator', route53],
-          ['dynalite', dynalite],
-          ['aws-ses-v2-local', ses],
-          ['acm emulator', acm],
-          ['secrets manager emulator', secretsManager],
-          ['dns server', testbed.dns],
-          ['challtestsrv', challtestsrv],
-        ]);
+        await stopAll([...servers, ...Object.entries(faults ?? {}).map(([name, p]): [string, Stoppable] => [`${name} fault proxy`, p])]);
       })();
       return stopping;
     },
   };
   return testbed;
+}
+
+/** One fault proxy per service, each speaking (and faking errors in) that service's wire protocol. */
+async function startFaultProxies(s: {
+  pebble: Pebble;
+  route53: Route53Emulator;
+  dynalite: RunningDynalite;
+  ses: SesCapture;
+  acm: AcmEmulator;
+  secretsManager: { endpoint: string };
+}): Promise<TestbedFaults> {
+  const names = ['acm', 'secretsManager', 'dynamodb', 'ses', 'route53', 'acme'] as const;
+  const started = await Promise.allSettled([
+    startFaultProxy({ upstream: s.acm.endpoint, protocol: protocols.awsJson11 }),
+    startFaultProxy({ upstream: s.secretsManager.endpoint, protocol: protocols.awsJson11 }),
+    startFaultProxy({ upstream: s.dynalite.endpoint, protocol: protocols.dynamoDb }),
+    startFaultProxy({ upstream: s.ses.endpoint, protocol: protocols.sesV2 }),
+    startFaultProxy({ upstream: s.route53.endpoint, protocol: protocols.route53Xml }),
+    startFaultProxy({
+      upstream: new URL(s.pebble.directoryUrl).origin,
+      protocol: protocols.acme,
+      tls: { ...s.pebble.tlsListener, upstreamCaPem: s.pebble.tlsCaPem },
+    }),
+  ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(started.map(async (r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    throw new Error(`testbed: a fault proxy did not start: ${String((failed.reason as Error)?.message ?? failed.reason)}`, { cause: failed.reason });
+  }
+  const proxies = started.map((r) => (r as PromiseFulfilledResult<FaultProxy>).value);
+  return Object.fromEntries(names.map((n, i) => [n, proxies[i]])) as unknown as TestbedFaults;
 }
 
 function clientConfig(endpoint: string) {
@@ -196,11 +284,11 @@ export function testbedEnv(tb: Omit<Testbed, 'env' | 'clients' | 'stop'>): Recor
     AWS_REGION: TESTBED_REGION,
     AWS_ACCESS_KEY_ID: TESTBED_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TESTBED_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_ROUTE_53: tb.route53.endpoint,
-    AWS_ENDPOINT_URL_ACM: tb.acm.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: tb.dynalite.endpoint,
-    AWS_ENDPOINT_URL_SESV2: tb.ses.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: tb.secretsManager.endpoint,
+    AWS_ENDPOINT_URL_ROUTE_53: tb.endpoints.route53,
+    AWS_ENDPOINT_URL_ACM: tb.endpoints.acm,
+    AWS_ENDPOINT_URL_DYNAMODB: tb.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SESV2: tb.endpoints.ses,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: tb.endpoints.secretsManager,
     NODE_EXTRA_CA_CERTS: tb.pebble.tlsCaFile,
     [ENV.tableName]: tb.tableName,
     [ENV.sender]: TESTBED_SENDER,
