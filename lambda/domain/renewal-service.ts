@@ -174,10 +174,10 @@ export class RenewalService {
     const challenges = ordered.flatMap((j) => j.challenges);
     try {
       if (challenges.length > 0) {
-        const failedZones = await dns.present(challenges, deadline());
+        const failedChallenges = await dns.present(challenges, deadline());
         for (const job of ordered) {
-          const failed = job.challenges.find((c) => failedZones.has(c.zoneId));
-          if (failed) job.error = toCertbeatError(failedZones.get(failed.zoneId));
+          const failed = job.challenges.find((c) => failedChallenges.has(c));
+          if (failed) job.error = toCertbeatError(failedChallenges.get(failed));
         }
       }
       await mapLimit(

@@ -12,12 +12,19 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { CertbeatError, ConfigurationError, PropagationTimeoutError } from '../../domain/errors.js';
+import { ConfigurationError, PropagationTimeoutError } from '../../domain/errors.js';
 import { normalizeName } from '../../domain/names.js';
-import type { Clock, DnsChallenge, DnsSolver, RunLog } from '../../domain/ports.js';
+import type { Clock, DnsChallenge, DnsSolver, PublishedTxt, RunLog } from '../../domain/ports.js';
 import { withRetry } from './backoff.js';
-import { CHALLENGE_TTL, groupChallenges, planCleanup, planPresent, type TxtRecordSet } from './change-plan.js';
-import { isRetryableRoute53Error, toRoute53Error, type Route53ErrorContext } from './route53-errors.js';
+import { CHALLENGE_TTL, groupChallenges, planCleanup, planPublish, type TxtRecordSet } from './change-plan.js';
+import { sendDroppingRefused } from './refused-changes.js';
+import {
+  isInvalidChangeBatch,
+  isRetryableRoute53Error,
+  refusedChangeError,
+  toRoute53Error,
+  type Route53ErrorContext,
+} from './route53-errors.js';
 import { matchZones, needsZoneListing, normalizeZoneId, type HostedZoneSummary } from './zone-lookup.js';
 
 export interface Route53DnsSolverOptions {
@@ -98,26 +105,39 @@ export class Route53DnsSolver implements DnsSolver {
     return matchZones(names, explicit ?? {}, zones);
   }
 
-  async present(challenges: DnsChallenge[], deadline: Date): Promise<Map<string, Error>> {
-    const failures = new Map<string, Error>();
+  async present(challenges: DnsChallenge[], deadline: Date, stale: PublishedTxt[] = []): Promise<Map<DnsChallenge, Error>> {
+    const failures = new Map<DnsChallenge, Error>();
+    const wanted = groupChallenges(challenges);
+    const leftovers = groupChallenges(stale);
     await Promise.all(
-      [...groupChallenges(challenges)].map(async ([zoneId, names]) => {
+      [...new Set([...wanted.keys(), ...leftovers.keys()])].map(async (zoneId) => {
+        const ofZone = challenges.filter((c) => normalizeZoneId(c.zoneId) === zoneId);
+        const names = wanted.get(zoneId) ?? new Map<string, string[]>();
         try {
-          await this.presentZone(zoneId, names, deadline);
+          const failed = await this.presentZone(zoneId, names, leftovers.get(zoneId) ?? new Map(), deadline);
+          for (const c of ofZone) {
+            const error = failed.get(normalizeName(c.recordName));
+            if (error) failures.set(c, error);
+          }
         } catch (e) {
           const error = toRoute53Error(e, { operation: 'publishing dns-01 values', zoneId, names: [...names.keys()] });
-          failures.set(zoneId, error);
-          this.log.warn('dns-01 values not published', { zoneId, names: [...names.keys()], error: error.message, kind: error.kind });
+          for (const c of ofZone) failures.set(c, error);
+          this.log.warn(ofZone.length > 0 ? 'dns-01 values not published' : 'stale dns-01 values not removed', {
+            zoneId,
+            names: [...names.keys()],
+            error: error.message,
+            kind: error.kind,
+          });
         }
       }),
     );
     return failures;
   }
 
-  async cleanup(challenges: DnsChallenge[]): Promise<void> {
+  async cleanup(values: PublishedTxt[]): Promise<void> {
     try {
       await Promise.all(
-        [...groupChallenges(challenges)].map(async ([zoneId, names]) => {
+        [...groupChallenges(values)].map(async ([zoneId, names]) => {
           try {
             await this.cleanupZone(zoneId, names);
           } catch (e) {
@@ -137,29 +157,63 @@ export class Route53DnsSolver implements DnsSolver {
     }
   }
 
-  private async presentZone(zoneId: string, names: Map<string, string[]>, deadline: Date): Promise<void> {
+  /**
+   * Publishes one zone's values (and removes its stale ones) and waits for INSYNC when there is
+   * something new to see. Resolves with the record names that failed; rejects when the whole zone did.
+   */
+  private async presentZone(
+    zoneId: string,
+    names: Map<string, string[]>,
+    stale: Map<string, string[]>,
+    deadline: Date,
+  ): Promise<Map<string, Error>> {
     if (!zoneId) {
       throw new ConfigurationError(`no hosted zone id for ${[...names.keys()].join(', ')}`, { field: 'zones' });
     }
     const client = this.clientForZone(zoneId);
-    const existing = await this.readSets(client, zoneId, [...names.keys()], deadline);
-    const batches = planPresent(names, existing);
-    const changes: ChangeInfo[] = [];
+    const existing = await this.readSets(client, zoneId, [...new Set([...names.keys(), ...stale.keys()])], deadline);
+    const batches = planPublish(names, stale, existing);
+    const failed = new Map<string, Error>();
+    const changes: Array<{ info: ChangeInfo; names: string[] }> = [];
     for (const batch of batches) {
-      const out = await this.call(
-        () => client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: batch })),
-        { operation: 'ChangeResourceRecordSets', zoneId, names: [...names.keys()] },
-        deadline,
-      );
-      if (out.ChangeInfo) changes.push(out.ChangeInfo);
+      const outcome = await sendDroppingRefused(batch, async (b) => {
+        const out = await this.call(
+          () => client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: b })),
+          { operation: 'ChangeResourceRecordSets', zoneId, names: (b.Changes ?? []).map((c) => normalizeName(c.ResourceRecordSet?.Name ?? '')) },
+          deadline,
+        );
+        return out.ChangeInfo;
+      });
+      changes.push(...outcome.sent);
+      for (const [name, e] of outcome.refused) {
+        const error = refusedChangeError(e, { zoneId, recordName: name });
+        if (names.has(name)) failed.set(name, error);
+        this.log.warn(names.has(name) ? 'Route 53 refused a dns-01 value; the rest of the zone goes on' : 'Route 53 refused removing stale dns-01 values', {
+          zoneId,
+          name,
+          error: error.message,
+        });
+      }
     }
-    for (const change of changes) await this.waitInsync(client, zoneId, change, deadline);
+    // Stale values only: nobody waits to see a removal, so INSYNC does not matter.
+    const awaited = changes.filter((c) => c.names.some((n) => names.has(n)));
+    for (const change of awaited) {
+      try {
+        await this.waitInsync(client, zoneId, change.info, deadline);
+      } catch (e) {
+        const error = toRoute53Error(e, { operation: 'waiting for INSYNC', zoneId });
+        for (const n of change.names) if (names.has(n)) failed.set(n, error);
+      }
+    }
     this.log.info('dns-01 values in sync', {
       zoneId,
-      names: names.size,
+      names: names.size - failed.size,
       values: [...names.values()].reduce((n, v) => n + v.length, 0),
-      changeBatches: batches.length,
+      staleNames: stale.size,
+      changeBatches: changes.length,
+      refused: failed.size,
     });
+    return failed;
   }
 
   private async cleanupZone(zoneId: string, names: Map<string, string[]>): Promise<void> {
@@ -318,11 +372,6 @@ export class Route53DnsSolver implements DnsSolver {
       throw toRoute53Error(e, context);
     }
   }
-}
-
-function isInvalidChangeBatch(e: unknown): boolean {
-  const cause = e instanceof CertbeatError ? e.cause : e;
-  return cause instanceof Error && cause.name === 'InvalidChangeBatch';
 }
 
 function isTxtAt(set: ResourceRecordSet, name: string): boolean {

@@ -60,7 +60,7 @@ describe('toRoute53Error', () => {
       messages: ['Tried to delete resource record set [name=\'_acme-challenge.a.test.\', type=\'TXT\'] but it was not found'],
     });
     const e = toRoute53Error(sdk, { operation: 'ChangeResourceRecordSets', zoneId: 'Z1' });
-    expect(e.constructor).toBe(CertbeatError);
+    expect(e).toBeInstanceOf(ConfigurationError);
     expect(e.message).toContain('but it was not found');
     expect(e.cause).toBe(sdk);
   });
