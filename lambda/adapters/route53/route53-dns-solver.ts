@@ -42,10 +42,20 @@ export interface Route53DnsSolverOptions {
 const MAX_ATTEMPTS = 8;
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 5_000;
+/**
+ * How long a zone's name and name servers are reused. Pre-flight asks per certificate, so without a
+ * cache a run of 300 certificates in 12 zones made 312 GetHostedZone calls. The solver lives as long as
+ * the Lambda container (many daily runs), so the answer must not outlive a run by much: a zone deleted
+ * and re-created, or re-delegated, would be judged by old name servers. Ten minutes covers one run
+ * (a Lambda runs at most 15) and expires before the next scheduled one.
+ */
+const ZONE_DETAILS_MAX_AGE_MS = 10 * 60_000;
 /** Largest page ListResourceRecordSets returns. */
 const RRSET_PAGE = 300;
 /** From this many names on, listing the whole zone may take fewer requests than one read per name. */
 const SCAN_FROM_NAMES = 4;
+
+type ZoneDetails = Awaited<ReturnType<DnsSolver['zoneDetails']>>;
 
 const silent: RunLog = { info() {}, warn() {}, error() {} };
 
@@ -55,10 +65,14 @@ const silent: RunLog = { info() {}, warn() {}, error() {} };
  * - `locateZones`: explicit ids win (`Z123` or `/hostedzone/Z123`, returned bare); other names are
  *   matched by longest suffix among the public zones that `client` lists (listed once per instance,
  *   all pages). Zones of other accounts must therefore be given explicitly.
+ * - `zoneDetails`: GetHostedZone once per zone per ten minutes (failures are not kept).
  * - `present`: per zone (zones run concurrently, each on `clientForZone(id)`), reads the TXT set at
- *   every name and UPSERTs existing ∪ new values (existing TTL kept, else 60) in one ChangeBatch,
- *   split only at Route 53's request limits; then polls GetChange per change until INSYNC or
- *   `deadline` (`PropagationTimeoutError`). Resolves with the failed zones; never rejects.
+ *   every name (new and stale) and UPSERTs existing − stale ∪ new values (existing TTL kept, else 60;
+ *   a set left empty is DELETEd) in one ChangeBatch, split only at Route 53's request limits. When
+ *   Route 53 refuses the batch, the record sets its message names (else found by halving the batch)
+ *   are set aside and the rest is sent again. Then polls GetChange per change holding new values
+ *   until INSYNC or `deadline` (`PropagationTimeoutError`). Resolves with the failed challenges;
+ *   never rejects.
  * - `cleanup`: per zone, DELETEs a set that held only our values exactly as it stands, else UPSERTs
  *   the remainder; re-reads and re-plans once if Route 53 refuses because the set changed meanwhile.
  *   Never throws: failures are logged, since it runs in `finally` blocks. Does not wait for INSYNC.
@@ -77,6 +91,7 @@ export class Route53DnsSolver implements DnsSolver {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly log: RunLog;
   private zones?: Promise<HostedZoneSummary[]>;
+  private readonly details = new Map<string, { at: number; details: Promise<ZoneDetails> }>();
 
   constructor(options: Route53DnsSolverOptions) {
     this.client = options.client;
@@ -87,8 +102,20 @@ export class Route53DnsSolver implements DnsSolver {
     this.log = options.log ?? silent;
   }
 
-  async zoneDetails(zoneId: string): Promise<{ id: string; name: string; nameServers: string[] }> {
+  async zoneDetails(zoneId: string): Promise<ZoneDetails> {
     const id = normalizeZoneId(zoneId);
+    const now = this.clock.now().getTime();
+    const cached = this.details.get(id);
+    if (cached && now - cached.at < ZONE_DETAILS_MAX_AGE_MS) return cached.details;
+    const details = this.readZoneDetails(id);
+    this.details.set(id, { at: now, details });
+    details.catch(() => {
+      if (this.details.get(id)?.details === details) this.details.delete(id); // a failed read is not kept
+    });
+    return details;
+  }
+
+  private async readZoneDetails(id: string): Promise<ZoneDetails> {
     const out = await this.call(
       () => this.clientForZone(id).send(new GetHostedZoneCommand({ Id: id })),
       { operation: 'GetHostedZone', zoneId: id },

@@ -162,7 +162,7 @@ export function refusedChangeError(e: unknown, where: { zoneId?: string; recordN
       },
     );
   }
-  if (record && messages.some((m) => /conflicting RRSet of type CNAME/i.test(m))) {
+  if (record && messages.some((m) => /conflicting RRSet of type\s+CNAME/i.test(m))) {
     return new ConfigurationError(`Route 53 refused ${record} in ${zone}: a CNAME already exists at that name (${messages.join('; ')})`, {
       cause,
       field: 'zones',
