@@ -230,15 +230,16 @@ export class Route53DnsSolver implements DnsSolver {
       } catch (e) {
         const error = toRoute53Error(e, { operation: 'waiting for INSYNC', zoneId });
         for (const n of change.names) if (names.has(n)) failed.set(n, error);
+        this.log.warn('dns-01 values not in sync', { zoneId, names: change.names, error: error.message, kind: error.kind });
       }
     }
-    this.log.info('dns-01 values in sync', {
+    this.log.info('dns-01 values published', {
       zoneId,
-      names: names.size - failed.size,
+      names: names.size,
+      failedNames: failed.size,
       values: [...names.values()].reduce((n, v) => n + v.length, 0),
       staleNames: stale.size,
       changeBatches: changes.length,
-      refused: failed.size,
     });
     return failed;
   }
