@@ -111,18 +111,29 @@ export interface DnsChallenge {
  * Publishes dns-01 TXT values (Route 53).
  *
  * Contract:
+ * - `zoneDetails` returns a hosted zone's name and name servers. Answers may be cached for a few
+ *   minutes (pre-flight asks once per certificate; the zone rarely changes within a run).
  * - `locateZones` returns a hosted zone id for every name (`*.` stripped): the explicit id when given,
  *   else the longest-suffix match among the account's public zones (a delegated sub-zone wins). A name
  *   no zone covers rejects with `DnsZoneNotFoundError` naming it.
  * - `present` groups all values per zone into one ChangeBatch (split only at Route 53's batch limits),
  *   merges values that share a record name with each other and with values already there, waits for
- *   INSYNC once per change, before `deadline`. It resolves with the zones that failed (error per zone
- *   id); an empty map means every value is visible. Throttling is retried with backoff.
+ *   INSYNC once per change, before `deadline`. It resolves with the challenges that failed (keys are
+ *   the very objects passed in) and their error; an empty map means every value is visible. One bad
+ *   challenge does not fail its zone: when Route 53 refuses a batch for some record names (e.g. a name
+ *   outside the zone), those challenges fail with a `ConfigurationError` and the rest are sent again
+ *   without them. A failure of the whole zone (no such zone, access denied, deadline) fails every
+ *   challenge of that zone. Throttling is retried with backoff. It never rejects.
+ * - `stale` are values an interrupted earlier run left behind (from a journal). Each is removed, exact
+ *   value only, in the same ChangeBatch as its zone's new values, also in zones with no new challenge
+ *   (where removal does not wait for INSYNC). A stale value equal to a value being presented now is
+ *   kept, and so is every other value at the name. Failing to remove a stale value is logged, never a
+ *   challenge failure.
  * - `cleanup` removes exactly the given values and keeps any other value at the same name. It never
  *   throws for a value that is already gone; it is always called, on failure too.
  */
 export interface DnsSolver {
-  /** Name and authoritative name servers of a hosted zone (for the delegation pre-flight check). */
+  /** Name and authoritative name servers of a hosted zone (for the zone and delegation pre-flight checks). */
   zoneDetails(zoneId: string): Promise<{ id: string; name: string; nameServers: string[] }>;
   locateZones(names: string[], explicit: Record<string, string>): Promise<Record<string, string>>;
   present(challenges: DnsChallenge[], deadline: Date, stale?: PublishedTxt[]): Promise<Map<DnsChallenge, Error>>;

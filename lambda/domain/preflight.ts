@@ -14,10 +14,11 @@ import { baseName, challengeRecordName, isWildcard, normalizeName } from './name
 import type { Finding } from './notices.js';
 import type { DnsLookup, DnsSolver } from './ports.js';
 import { caaLookupChain, evaluateCaa, type RelevantCaaSet } from './preflight/caa.js';
+import { zoneMatch } from './preflight/zone-match.js';
 
 /** The `check` names findings carry. */
 export const PREFLIGHT_CHECKS = {
-  /** A hosted zone covers the name (blocking). */
+  /** A hosted zone covers the name, and its challenge record lies within that zone's name (blocking). */
   zone: 'zone',
   /** The public NS records of the zone name point at the hosted zone's name servers (blocking). */
   delegation: 'delegation',
@@ -69,9 +70,12 @@ export interface PreflightDeps {
 export async function runPreflight(input: PreflightInput, deps: PreflightDeps): Promise<Finding[]> {
   const dns = memoize(deps.dns);
   const names = [...new Set(input.record.names.map(normalizeName))];
+  // Each zone read once here; the solver also caches across the certificates of a run.
+  const ids = [...new Set(names.map((n) => zoneIdFor(n, input.zoneIds)).filter((z): z is string => !!z))];
+  const details = new Map(ids.map((id) => [id, settle(deps.zones.zoneDetails(id))] as const));
   const sections = await Promise.all([
-    Promise.resolve(checkZones(names, input.zoneIds)),
-    checkDelegations(names, input.zoneIds, deps.zones, dns),
+    checkZones(names, input.zoneIds, details),
+    Promise.all(ids.map((id) => checkDelegation(id, details.get(id)!, dns))),
     Promise.all(names.map((n) => checkCaa(n, input, dns))),
     Promise.all([...new Set(names.map(challengeRecordName))].map((c) => checkChallengeCname(c, names, dns))),
     Promise.resolve([checkKeyType(input)]),
@@ -93,39 +97,39 @@ function zoneIdFor(name: string, zoneIds: Record<string, string>): string | unde
   return zoneIds[name] ?? zoneIds[baseName(name)] ?? zoneIds[`${name}.`];
 }
 
-function checkZones(names: string[], zoneIds: Record<string, string>): Finding[] {
-  return names.map((name) => {
-    const zoneId = zoneIdFor(name, zoneIds);
-    if (zoneId) return { check: PREFLIGHT_CHECKS.zone, ok: true, message: `${name} is in the hosted zone ${zoneId}` };
-    return {
-      check: PREFLIGHT_CHECKS.zone,
-      ok: false,
-      message: `no Route 53 hosted zone in this account covers ${name}`,
-      fix: `Create a public hosted zone for ${baseName(name)} (or its parent domain) in Route 53, or set the zone id for this name explicitly.`,
-    };
-  });
+type ZoneDetails = Awaited<ReturnType<DnsSolver['zoneDetails']>>;
+
+/** Per name: a zone covers it, and its challenge record lies within that zone's name. */
+async function checkZones(names: string[], zoneIds: Record<string, string>, details: Map<string, Promise<Settled<ZoneDetails>>>): Promise<Finding[]> {
+  return Promise.all(
+    names.map(async (name): Promise<Finding> => {
+      const zoneId = zoneIdFor(name, zoneIds);
+      if (!zoneId) {
+        return {
+          check: PREFLIGHT_CHECKS.zone,
+          ok: false,
+          message: `no Route 53 hosted zone in this account covers ${name}`,
+          fix: `Create a public hosted zone for ${baseName(name)} (or its parent domain) in Route 53, or set the zone id for this name explicitly.`,
+        };
+      }
+      const zone = await details.get(zoneId)!;
+      // An unreadable zone is reported once, for the zone, by checkDelegation.
+      if (!zone.ok) return { check: PREFLIGHT_CHECKS.zone, ok: true, message: `${name} is in the hosted zone ${zoneId}` };
+      return { check: PREFLIGHT_CHECKS.zone, ...zoneMatch(name, zoneId, zone.value.name) };
+    }),
+  );
 }
 
-async function checkDelegations(
-  names: string[],
-  zoneIds: Record<string, string>,
-  zones: Pick<DnsSolver, 'zoneDetails'>,
-  dns: DnsLookup,
-): Promise<Finding[]> {
-  const ids = [...new Set(names.map((n) => zoneIdFor(n, zoneIds)).filter((z): z is string => !!z))];
-  return Promise.all(ids.map((id) => checkDelegation(id, zones, dns)));
-}
-
-async function checkDelegation(zoneId: string, zones: Pick<DnsSolver, 'zoneDetails'>, dns: DnsLookup): Promise<Finding> {
-  let details: { id: string; name: string; nameServers: string[] };
-  try {
-    details = await zones.zoneDetails(zoneId);
-  } catch (e) {
+async function checkDelegation(zoneId: string, read: Promise<Settled<ZoneDetails>>, dns: DnsLookup): Promise<Finding> {
+  const zone = await read;
+  if (!zone.ok) {
+    const e = zone.error;
     if (e instanceof CertbeatError && !(e instanceof TransientError)) {
       return { check: PREFLIGHT_CHECKS.zone, ok: false, message: `hosted zone ${zoneId}: ${e.message}`, fix: e.remediation };
     }
     return lookupFinding(PREFLIGHT_CHECKS.delegation, `reading the name servers of hosted zone ${zoneId}`, e);
   }
+  const details = zone.value;
   const zoneName = normalizeName(details.name);
   const expected = details.nameServers.map(normalizeName);
   let published: string[];

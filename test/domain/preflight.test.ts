@@ -6,6 +6,9 @@ import type { Finding } from '../../lambda/domain/notices.js';
 import type { DnsLookup, DnsSolver } from '../../lambda/domain/ports.js';
 import { blockingFindings, runPreflight, type PreflightInput } from '../../lambda/domain/preflight.js';
 import { startDnsServer, type DnsServer } from '../testbed/dns-server.js';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { Route53DnsSolver } from '../../lambda/adapters/route53/route53-dns-solver.js';
+import { startRoute53Emulator, type Route53Emulator } from '../testbed/route53-emulator.js';
 
 const ZONE_ID = 'Z0EXAMPLE';
 const ROUTE53_NS = ['ns-1.awsdns-01.test', 'ns-2.awsdns-02.test'];
@@ -243,6 +246,85 @@ describe('runPreflight against crafted DNS', () => {
     expect(zone[1].fix).toBe('Check the zone id Z0MISSING: no such hosted zone.');
     expect(blockingFindings(findings)).toEqual(zone);
     expectFixes(findings);
+  });
+});
+
+describe('runPreflight: names within their hosted zone', () => {
+  const dns: DnsLookup = { ns: async () => ROUTE53_NS, caa: async () => [], cname: async () => [] };
+
+  it('blocks a name assigned to a zone it lies outside of, naming the zone and the `zones` field', async () => {
+    const rec = record({ names: ['example.test', 'shop.example.test', 'www.other.test'], zones: { 'www.other.test': ZONE_ID } });
+    const findings = await runPreflight(input({ record: rec }), { dns, zones: zonesStub() });
+
+    const zone = only(findings, 'zone');
+    expect(zone.map((f) => f.ok)).toEqual([true, true, false]);
+    expect(zone[0].message).toBe(`example.test is in the hosted zone ${ZONE_ID} (example.test)`);
+    expect(zone[2].message).toBe(
+      `www.other.test is assigned to the hosted zone ${ZONE_ID}, which is example.test: Route 53 refuses _acme-challenge.www.other.test there, since it lies outside that zone`,
+    );
+    expect(zone[2].fix).toBe(
+      "In the certificate's `zones`, set the zoneId for www.other.test to the hosted zone that holds www.other.test, or remove the explicit zone id so certbeat finds the zone by name.",
+    );
+    expect(blockingFindings(findings)).toEqual([zone[2]]);
+  });
+
+  it('blocks a parent name assigned to a sub-zone, and takes a wildcard of the zone apex', async () => {
+    const zones = zonesStub({ Z0SHOP: { name: 'shop.example.test.', nameServers: ROUTE53_NS } });
+    const rec = record({ names: ['*.shop.example.test', 'example.test'] });
+    const findings = await runPreflight(input({ record: rec, zoneIds: { '*.shop.example.test': 'Z0SHOP', 'example.test': 'Z0SHOP' } }), { dns, zones });
+    expect(only(findings, 'zone').map((f) => [f.ok, f.message.split(':')[0]])).toEqual([
+      [true, '*.shop.example.test is in the hosted zone Z0SHOP (shop.example.test)'],
+      [false, 'example.test is assigned to the hosted zone Z0SHOP, which is shop.example.test'],
+    ]);
+  });
+});
+
+describe('runPreflight with the Route 53 solver and emulator', () => {
+  let emu: Route53Emulator;
+  let client: Route53Client;
+
+  beforeAll(async () => {
+    emu = await startRoute53Emulator();
+    client = new Route53Client({
+      endpoint: emu.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await emu?.stop();
+  });
+
+  it('reads each hosted zone once for a run of many certificates, and finds the one outside its zone', async () => {
+    const zoneA = await emu.createZone('alpha.test');
+    const zoneB = await emu.createZone('beta.test');
+    const solver = new Route53DnsSolver({ client, clock: { now: () => new Date() } });
+    const dns: DnsLookup = { ns: async () => [], caa: async () => [], cname: async () => [] };
+    const certs = Array.from({ length: 60 }, (_, i) => {
+      const [domainName, zoneId] = i % 2 === 0 ? ['alpha.test', zoneA] : ['beta.test', zoneB];
+      return record({ id: `c${i}`, names: [`s${i}.${domainName}`, `*.s${i}.${domainName}`], zones: {} });
+    });
+    // The misconfigured one: a name of beta.test given alpha.test's zone id.
+    certs.push(record({ id: 'wrong', names: ['shop.beta.test'], zones: { 'shop.beta.test': zoneA } }));
+
+    const results = await Promise.all(
+      certs.map(async (rec) => {
+        const zoneIds = await solver.locateZones(rec.names, rec.zones);
+        return { id: rec.id, findings: await runPreflight(input({ record: rec, zoneIds }), { dns, zones: solver }) };
+      }),
+    );
+
+    expect(emu.calls.filter((c) => c.action === 'GetHostedZone').map((c) => c.zoneId).sort()).toEqual([zoneA, zoneB].sort());
+    const failing = results.flatMap((r) => only(r.findings, 'zone').filter((f) => !f.ok).map((f) => ({ id: r.id, message: f.message, fix: f.fix })));
+    expect(failing).toEqual([
+      {
+        id: 'wrong',
+        message: `shop.beta.test is assigned to the hosted zone ${zoneA}, which is alpha.test: Route 53 refuses _acme-challenge.shop.beta.test there, since it lies outside that zone`,
+        fix: expect.stringContaining('`zones`'),
+      },
+    ]);
   });
 });
 

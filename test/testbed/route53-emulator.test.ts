@@ -302,4 +302,29 @@ describe('Route 53 emulator forwarding _acme-challenge TXT sets to pebble-challt
     await change(r53, zone, txt('DELETE', name, ['"token-3"']));
     expect(await lookup(name)).toEqual([]);
   });
+
+  it('serves a name only from the zone DNS answers from: a delegated sub-zone, not its parent', async () => {
+    const parent = await emu.createZone('auth.test');
+    const shop = await emu.createZone('shop.auth.test');
+    const lab = await emu.createZone('lab.auth.test', { delegated: false });
+    const inShop = '_acme-challenge.www.shop.auth.test';
+
+    // Route 53 takes the record in the parent (the name is within auth.test), but resolvers follow the delegation.
+    await change(r53, parent, txt('UPSERT', inShop, ['"written-to-parent"']));
+    expect(emu.records(parent).find((r) => r.name === `${inShop}.`)?.values).toEqual(['"written-to-parent"']);
+    expect(await lookup(inShop)).toEqual([]);
+
+    await change(r53, shop, txt('UPSERT', inShop, ['"written-to-sub-zone"']));
+    expect(await lookup(inShop)).toEqual(['written-to-sub-zone']);
+    // A later write to the parent neither shows nor clears what the sub-zone serves.
+    await change(r53, parent, txt('UPSERT', inShop, ['"written-to-parent"', '"again"']));
+    expect(await lookup(inShop)).toEqual(['written-to-sub-zone']);
+
+    // The parent still serves its own names, and those below a sub-zone the registrar never delegated.
+    await change(r53, parent, txt('UPSERT', '_acme-challenge.auth.test', ['"apex"']), txt('UPSERT', '_acme-challenge.x.lab.auth.test', ['"via-parent"']));
+    await change(r53, lab, txt('UPSERT', '_acme-challenge.y.lab.auth.test', ['"undelegated"']));
+    expect(await lookup('_acme-challenge.auth.test')).toEqual(['apex']);
+    expect(await lookup('_acme-challenge.x.lab.auth.test')).toEqual(['via-parent']);
+    expect(await lookup('_acme-challenge.y.lab.auth.test')).toEqual([]);
+  });
 });

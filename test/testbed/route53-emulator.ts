@@ -11,7 +11,11 @@
  *   after the change, then INSYNC.
  * - With `challtestsrvManagementUrl`, every applied change to an `_acme-challenge.` TXT set is mirrored
  *   to pebble-challtestsrv (clear-txt, then set-txt per value, unquoted) before the API answers, so an
- *   ACME CA validates exactly what Route 53 holds.
+ *   ACME CA validates exactly what Route 53 holds. Only the zone the public DNS answers from for that
+ *   name is mirrored (see route53-emulator/authority.ts): a value in a parent zone below a delegated
+ *   sub-zone, or in an undelegated zone, is stored but never validates.
+ * - A record name outside the zone's name is refused with Route 53's text
+ *   `[RRSet with DNS name X. is not permitted in zone Z.]` (InvalidChangeBatch), the whole batch with it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authorizationProblem, listen, requestId } from './emulator-support/http.js';
@@ -20,6 +24,7 @@ import { applyChanges, InvalidInput, parseChangeBatch, quotaMessages } from './r
 import { txtContent, wireName } from './route53-emulator/names.js';
 import { newId, newZone, sortedRecords, type ChangeRecord, type Zone } from './route53-emulator/state.js';
 import { ApiError } from './route53-emulator/api-error.js';
+import { authoritativeZone } from './route53-emulator/authority.js';
 import { hostedZone, listHostedZones, listHostedZonesByName, listResourceRecordSets } from './route53-emulator/listings.js';
 
 export interface Route53Call {
@@ -90,10 +95,12 @@ export async function startRoute53Emulator(opts: {
     }
   };
 
+  // Only the sets this zone answers for in DNS: not an undelegated zone's, not a parent's below a sub-zone.
   const challengeSets = (zone: Zone, keys: string[]) =>
     keys
       .map((k) => k.split('|') as [string, string])
       .filter(([name, type]) => type === 'TXT' && name.startsWith('_acme-challenge.'))
+      .filter(([name]) => authoritativeZone(name, zones.values(), undelegated) === zone)
       .map(([name, type]) => ({ name, values: zone.records.get(`${name}|${type}`)?.values ?? [] }));
 
   const changeResourceRecordSets = async (zone: Zone, body: string): Promise<string> => {
@@ -112,7 +119,7 @@ export async function startRoute53Emulator(opts: {
     const previous = zone.records;
     zone.records = result.next;
     try {
-      if (!undelegated.has(zone.id)) await mirror(challengeSets(zone, result.touched));
+      await mirror(challengeSets(zone, result.touched));
     } catch (e) {
       zone.records = previous;
       await mirror(challengeSets(zone, result.touched)).catch(() => undefined);

@@ -5,7 +5,7 @@
  * these functions decide, the solver writes.
  */
 import type { Change, ChangeBatch } from '@aws-sdk/client-route-53';
-import type { DnsChallenge } from '../../domain/ports.js';
+import type { PublishedTxt } from '../../domain/ports.js';
 import { normalizeName } from '../../domain/names.js';
 import { normalizeZoneId } from './zone-lookup.js';
 
@@ -43,7 +43,7 @@ export function quoteTxt(value: string): string {
  * Groups challenges by zone, then by record name, without duplicates: apex and wildcard share
  * `_acme-challenge.example.com`, and two certificates may share a name too.
  */
-export function groupChallenges(challenges: readonly DnsChallenge[]): ChallengeGroups {
+export function groupChallenges(challenges: readonly PublishedTxt[]): ChallengeGroups {
   const zones: ChallengeGroups = new Map();
   for (const c of challenges) {
     const zoneId = normalizeZoneId(c.zoneId);
@@ -67,13 +67,33 @@ export function planPresent(
   existing: ReadonlyMap<string, TxtRecordSet | undefined>,
   limits: BatchLimits = ROUTE53_LIMITS,
 ): ChangeBatch[] {
+  return planPublish(wanted, new Map(), existing, limits);
+}
+
+/**
+ * {@link planPresent}, and in the same changes the removal of `stale` values (left by an interrupted
+ * run): per name, the existing values minus the stale ones, plus ours. A stale value that is also
+ * wanted stays; every other value stays. A set left empty is DELETEd exactly as it stands.
+ */
+export function planPublish(
+  wanted: ReadonlyMap<string, readonly string[]>,
+  stale: ReadonlyMap<string, readonly string[]>,
+  existing: ReadonlyMap<string, TxtRecordSet | undefined>,
+  limits: BatchLimits = ROUTE53_LIMITS,
+): ChangeBatch[] {
   const changes: Change[] = [];
-  for (const [name, values] of wanted) {
+  for (const name of new Set([...wanted.keys(), ...stale.keys()])) {
     const current = existing.get(normalizeName(name));
-    const merged = [...(current?.values ?? [])];
-    for (const v of values.map(quoteTxt)) if (!merged.includes(v)) merged.push(v);
-    if (current && merged.length === current.values.length) continue;
-    changes.push(txtChange('UPSERT', current?.name ?? name, current?.ttl ?? CHALLENGE_TTL, merged));
+    const ours = (wanted.get(name) ?? []).map(quoteTxt);
+    const gone = new Set((stale.get(name) ?? []).map(quoteTxt).filter((v) => !ours.includes(v)));
+    const merged = (current?.values ?? []).filter((v) => !gone.has(v));
+    for (const v of ours) if (!merged.includes(v)) merged.push(v);
+    if (current ? sameValues(merged, current.values) : merged.length === 0) continue;
+    changes.push(
+      merged.length === 0
+        ? txtChange('DELETE', current!.name, current!.ttl, current!.values)
+        : txtChange('UPSERT', current?.name ?? name, current?.ttl ?? CHALLENGE_TTL, merged),
+    );
   }
   return splitIntoBatches(changes, limits, 'certbeat: publish dns-01 values');
 }
@@ -138,6 +158,10 @@ export function splitIntoBatches(changes: readonly Change[], limits: BatchLimits
     Comment: batches.length > 1 ? `${comment} (${i + 1}/${batches.length})` : comment,
     Changes,
   }));
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v) => b.includes(v));
 }
 
 function txtChange(action: 'UPSERT' | 'DELETE', name: string, ttl: number, values: readonly string[]): Change {

@@ -12,12 +12,19 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { CertbeatError, ConfigurationError, PropagationTimeoutError } from '../../domain/errors.js';
+import { ConfigurationError, PropagationTimeoutError } from '../../domain/errors.js';
 import { normalizeName } from '../../domain/names.js';
-import type { Clock, DnsChallenge, DnsSolver, RunLog } from '../../domain/ports.js';
+import type { Clock, DnsChallenge, DnsSolver, PublishedTxt, RunLog } from '../../domain/ports.js';
 import { withRetry } from './backoff.js';
-import { CHALLENGE_TTL, groupChallenges, planCleanup, planPresent, type TxtRecordSet } from './change-plan.js';
-import { isRetryableRoute53Error, toRoute53Error, type Route53ErrorContext } from './route53-errors.js';
+import { CHALLENGE_TTL, groupChallenges, planCleanup, planPublish, type TxtRecordSet } from './change-plan.js';
+import { sendDroppingRefused } from './refused-changes.js';
+import {
+  isInvalidChangeBatch,
+  isRetryableRoute53Error,
+  refusedChangeError,
+  toRoute53Error,
+  type Route53ErrorContext,
+} from './route53-errors.js';
 import { matchZones, needsZoneListing, normalizeZoneId, type HostedZoneSummary } from './zone-lookup.js';
 
 export interface Route53DnsSolverOptions {
@@ -35,10 +42,20 @@ export interface Route53DnsSolverOptions {
 const MAX_ATTEMPTS = 8;
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 5_000;
+/**
+ * How long a zone's name and name servers are reused. Pre-flight asks per certificate, so without a
+ * cache a run of 300 certificates in 12 zones made 312 GetHostedZone calls. The solver lives as long as
+ * the Lambda container (many daily runs), so the answer must not outlive a run by much: a zone deleted
+ * and re-created, or re-delegated, would be judged by old name servers. Ten minutes covers one run
+ * (a Lambda runs at most 15) and expires before the next scheduled one.
+ */
+const ZONE_DETAILS_MAX_AGE_MS = 10 * 60_000;
 /** Largest page ListResourceRecordSets returns. */
 const RRSET_PAGE = 300;
 /** From this many names on, listing the whole zone may take fewer requests than one read per name. */
 const SCAN_FROM_NAMES = 4;
+
+type ZoneDetails = Awaited<ReturnType<DnsSolver['zoneDetails']>>;
 
 const silent: RunLog = { info() {}, warn() {}, error() {} };
 
@@ -48,10 +65,14 @@ const silent: RunLog = { info() {}, warn() {}, error() {} };
  * - `locateZones`: explicit ids win (`Z123` or `/hostedzone/Z123`, returned bare); other names are
  *   matched by longest suffix among the public zones that `client` lists (listed once per instance,
  *   all pages). Zones of other accounts must therefore be given explicitly.
+ * - `zoneDetails`: GetHostedZone once per zone per ten minutes (failures are not kept).
  * - `present`: per zone (zones run concurrently, each on `clientForZone(id)`), reads the TXT set at
- *   every name and UPSERTs existing ∪ new values (existing TTL kept, else 60) in one ChangeBatch,
- *   split only at Route 53's request limits; then polls GetChange per change until INSYNC or
- *   `deadline` (`PropagationTimeoutError`). Resolves with the failed zones; never rejects.
+ *   every name (new and stale) and UPSERTs existing − stale ∪ new values (existing TTL kept, else 60;
+ *   a set left empty is DELETEd) in one ChangeBatch, split only at Route 53's request limits. When
+ *   Route 53 refuses the batch, the record sets its message names (else found by halving the batch)
+ *   are set aside and the rest is sent again. Then polls GetChange per change holding new values
+ *   until INSYNC or `deadline` (`PropagationTimeoutError`). Resolves with the failed challenges;
+ *   never rejects.
  * - `cleanup`: per zone, DELETEs a set that held only our values exactly as it stands, else UPSERTs
  *   the remainder; re-reads and re-plans once if Route 53 refuses because the set changed meanwhile.
  *   Never throws: failures are logged, since it runs in `finally` blocks. Does not wait for INSYNC.
@@ -70,6 +91,7 @@ export class Route53DnsSolver implements DnsSolver {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly log: RunLog;
   private zones?: Promise<HostedZoneSummary[]>;
+  private readonly details = new Map<string, { at: number; details: Promise<ZoneDetails> }>();
 
   constructor(options: Route53DnsSolverOptions) {
     this.client = options.client;
@@ -80,8 +102,20 @@ export class Route53DnsSolver implements DnsSolver {
     this.log = options.log ?? silent;
   }
 
-  async zoneDetails(zoneId: string): Promise<{ id: string; name: string; nameServers: string[] }> {
+  async zoneDetails(zoneId: string): Promise<ZoneDetails> {
     const id = normalizeZoneId(zoneId);
+    const now = this.clock.now().getTime();
+    const cached = this.details.get(id);
+    if (cached && now - cached.at < ZONE_DETAILS_MAX_AGE_MS) return cached.details;
+    const details = this.readZoneDetails(id);
+    this.details.set(id, { at: now, details });
+    details.catch(() => {
+      if (this.details.get(id)?.details === details) this.details.delete(id); // a failed read is not kept
+    });
+    return details;
+  }
+
+  private async readZoneDetails(id: string): Promise<ZoneDetails> {
     const out = await this.call(
       () => this.clientForZone(id).send(new GetHostedZoneCommand({ Id: id })),
       { operation: 'GetHostedZone', zoneId: id },
@@ -98,26 +132,39 @@ export class Route53DnsSolver implements DnsSolver {
     return matchZones(names, explicit ?? {}, zones);
   }
 
-  async present(challenges: DnsChallenge[], deadline: Date): Promise<Map<string, Error>> {
-    const failures = new Map<string, Error>();
+  async present(challenges: DnsChallenge[], deadline: Date, stale: PublishedTxt[] = []): Promise<Map<DnsChallenge, Error>> {
+    const failures = new Map<DnsChallenge, Error>();
+    const wanted = groupChallenges(challenges);
+    const leftovers = groupChallenges(stale);
     await Promise.all(
-      [...groupChallenges(challenges)].map(async ([zoneId, names]) => {
+      [...new Set([...wanted.keys(), ...leftovers.keys()])].map(async (zoneId) => {
+        const ofZone = challenges.filter((c) => normalizeZoneId(c.zoneId) === zoneId);
+        const names = wanted.get(zoneId) ?? new Map<string, string[]>();
         try {
-          await this.presentZone(zoneId, names, deadline);
+          const failed = await this.presentZone(zoneId, names, leftovers.get(zoneId) ?? new Map(), deadline);
+          for (const c of ofZone) {
+            const error = failed.get(normalizeName(c.recordName));
+            if (error) failures.set(c, error);
+          }
         } catch (e) {
           const error = toRoute53Error(e, { operation: 'publishing dns-01 values', zoneId, names: [...names.keys()] });
-          failures.set(zoneId, error);
-          this.log.warn('dns-01 values not published', { zoneId, names: [...names.keys()], error: error.message, kind: error.kind });
+          for (const c of ofZone) failures.set(c, error);
+          this.log.warn(ofZone.length > 0 ? 'dns-01 values not published' : 'stale dns-01 values not removed', {
+            zoneId,
+            names: [...names.keys()],
+            error: error.message,
+            kind: error.kind,
+          });
         }
       }),
     );
     return failures;
   }
 
-  async cleanup(challenges: DnsChallenge[]): Promise<void> {
+  async cleanup(values: PublishedTxt[]): Promise<void> {
     try {
       await Promise.all(
-        [...groupChallenges(challenges)].map(async ([zoneId, names]) => {
+        [...groupChallenges(values)].map(async ([zoneId, names]) => {
           try {
             await this.cleanupZone(zoneId, names);
           } catch (e) {
@@ -137,29 +184,64 @@ export class Route53DnsSolver implements DnsSolver {
     }
   }
 
-  private async presentZone(zoneId: string, names: Map<string, string[]>, deadline: Date): Promise<void> {
+  /**
+   * Publishes one zone's values (and removes its stale ones) and waits for INSYNC when there is
+   * something new to see. Resolves with the record names that failed; rejects when the whole zone did.
+   */
+  private async presentZone(
+    zoneId: string,
+    names: Map<string, string[]>,
+    stale: Map<string, string[]>,
+    deadline: Date,
+  ): Promise<Map<string, Error>> {
     if (!zoneId) {
       throw new ConfigurationError(`no hosted zone id for ${[...names.keys()].join(', ')}`, { field: 'zones' });
     }
     const client = this.clientForZone(zoneId);
-    const existing = await this.readSets(client, zoneId, [...names.keys()], deadline);
-    const batches = planPresent(names, existing);
-    const changes: ChangeInfo[] = [];
+    const existing = await this.readSets(client, zoneId, [...new Set([...names.keys(), ...stale.keys()])], deadline);
+    const batches = planPublish(names, stale, existing);
+    const failed = new Map<string, Error>();
+    const changes: Array<{ info: ChangeInfo; names: string[] }> = [];
     for (const batch of batches) {
-      const out = await this.call(
-        () => client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: batch })),
-        { operation: 'ChangeResourceRecordSets', zoneId, names: [...names.keys()] },
-        deadline,
-      );
-      if (out.ChangeInfo) changes.push(out.ChangeInfo);
+      const outcome = await sendDroppingRefused(batch, async (b) => {
+        const out = await this.call(
+          () => client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: b })),
+          { operation: 'ChangeResourceRecordSets', zoneId, names: (b.Changes ?? []).map((c) => normalizeName(c.ResourceRecordSet?.Name ?? '')) },
+          deadline,
+        );
+        return out.ChangeInfo;
+      });
+      changes.push(...outcome.sent);
+      for (const [name, e] of outcome.refused) {
+        const error = refusedChangeError(e, { zoneId, recordName: name });
+        if (names.has(name)) failed.set(name, error);
+        this.log.warn(names.has(name) ? 'Route 53 refused a dns-01 value; the rest of the zone goes on' : 'Route 53 refused removing stale dns-01 values', {
+          zoneId,
+          name,
+          error: error.message,
+        });
+      }
     }
-    for (const change of changes) await this.waitInsync(client, zoneId, change, deadline);
-    this.log.info('dns-01 values in sync', {
+    // Stale values only: nobody waits to see a removal, so INSYNC does not matter.
+    const awaited = changes.filter((c) => c.names.some((n) => names.has(n)));
+    for (const change of awaited) {
+      try {
+        await this.waitInsync(client, zoneId, change.info, deadline);
+      } catch (e) {
+        const error = toRoute53Error(e, { operation: 'waiting for INSYNC', zoneId });
+        for (const n of change.names) if (names.has(n)) failed.set(n, error);
+        this.log.warn('dns-01 values not in sync', { zoneId, names: change.names, error: error.message, kind: error.kind });
+      }
+    }
+    this.log.info('dns-01 values published', {
       zoneId,
       names: names.size,
+      failedNames: failed.size,
       values: [...names.values()].reduce((n, v) => n + v.length, 0),
-      changeBatches: batches.length,
+      staleNames: stale.size,
+      changeBatches: changes.length,
     });
+    return failed;
   }
 
   private async cleanupZone(zoneId: string, names: Map<string, string[]>): Promise<void> {
@@ -318,11 +400,6 @@ export class Route53DnsSolver implements DnsSolver {
       throw toRoute53Error(e, context);
     }
   }
-}
-
-function isInvalidChangeBatch(e: unknown): boolean {
-  const cause = e instanceof CertbeatError ? e.cause : e;
-  return cause instanceof Error && cause.name === 'InvalidChangeBatch';
 }
 
 function isTxtAt(set: ResourceRecordSet, name: string): boolean {

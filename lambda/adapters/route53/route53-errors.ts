@@ -80,11 +80,14 @@ export function toRoute53Error(e: unknown, context: Route53ErrorContext): Certbe
       ? new DnsZoneNotFoundError(context.names.join(', '), { cause: e, remediation })
       : new ConfigurationError(`${where} failed: ${detail}`, { cause: e, field: 'zones', remediation });
   }
-  if (name === 'InvalidChangeBatch' || name === 'InvalidInput') {
-    const messages = f.messages && f.messages.length > 0 ? f.messages.join('; ') : detail;
-    return new CertbeatError(`Route 53 refused ${where}: ${messages}`, {
+  if (name === 'InvalidChangeBatch') {
+    return refusedChangeError(e, { zoneId: context.zoneId, recordName: context.names?.length === 1 ? context.names[0] : undefined });
+  }
+  if (name === 'InvalidInput') {
+    // A malformed request is certbeat's own bug, not the operator's configuration.
+    return new CertbeatError(`Route 53 refused ${where} as malformed: ${routeMessages(e).join('; ')}`, {
       cause: e,
-      remediation: 'Check the TXT records at the names above in the Route 53 console; a conflicting or protected record set must be fixed by hand.',
+      remediation: 'Report this with the run log: certbeat sent a request Route 53 could not read.',
     });
   }
   if (isThrottling(e)) {
@@ -100,4 +103,75 @@ export function toRoute53Error(e: unknown, context: Route53ErrorContext): Certbe
     });
   }
   return new TransientError(`${where} failed: ${name}: ${detail}`, { cause: e });
+}
+
+/** Route 53's InvalidChangeBatch texts: the `messages` list when the SDK parsed one, else the message. */
+export function routeMessages(e: unknown): string[] {
+  const f = fields(e);
+  if (f.messages && f.messages.length > 0) return f.messages;
+  const text = f.message ?? String(e);
+  // Route 53 lists several problems as "[first, Second]"; each one starts with a capital letter.
+  const list = /^\[(.*)\]$/s.exec(text.trim());
+  return list ? list[1].split(/, (?=[A-Z])/) : [text];
+}
+
+export function isInvalidChangeBatch(e: unknown): boolean {
+  const cause = e instanceof CertbeatError ? e.cause : e;
+  return fields(cause).name === 'InvalidChangeBatch';
+}
+
+/**
+ * Which of `candidates` (record names, no trailing dot) an InvalidChangeBatch names. Route 53 writes
+ * names fully qualified (`_acme-challenge.a.test.`) inside its text; a name only counts when it stands
+ * alone there, so `a.test` is not found in `b.a.test.` nor in `a.test.net.`.
+ */
+export function refusedRecordNames(e: unknown, candidates: Iterable<string>): string[] {
+  const text = routeMessages(e instanceof CertbeatError ? e.cause : e).join('\n');
+  return [...new Set(candidates)].filter((name) => namePattern(name).test(text));
+}
+
+function namePattern(name: string): RegExp {
+  const escaped = name.replace(/\.$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.\\\\-])${escaped}(?:\\.(?![\\w\\\\-])|(?![\\w.\\\\-]))`, 'i');
+}
+
+/**
+ * The ConfigurationError for a change Route 53 refused (InvalidChangeBatch), naming the record, the
+ * zone and the fix. A record outside the zone's name means the certificate's zone id is wrong (an
+ * explicit zone id of another domain, or one id over names of two domains): nothing but a changed
+ * configuration helps, so it is terminal.
+ */
+export function refusedChangeError(e: unknown, where: { zoneId?: string; recordName?: string }): ConfigurationError {
+  const cause = e instanceof CertbeatError ? e.cause ?? e : e;
+  const all = routeMessages(cause);
+  const record = where.recordName?.replace(/\.$/, '');
+  const about = record ? all.filter((m) => namePattern(record).test(m)) : [];
+  const messages = about.length > 0 ? about : all;
+  const zone = where.zoneId ? `hosted zone ${where.zoneId}` : 'the hosted zone';
+  const outside = record ? new RegExp(`is not permitted in zone (\\S+?)\\.?(?=[\\s,\\]]|$)`).exec(messages.join('\n')) : null;
+  if (record && outside) {
+    const certName = record.replace(/^_acme-challenge\./, '');
+    return new ConfigurationError(
+      `Route 53 refused ${record} in ${zone} (${outside[1]}): the name lies outside that zone (${messages.join('; ')})`,
+      {
+        cause,
+        field: 'zones',
+        remediation:
+          `The zone id configured for ${certName} points at ${zone}, which is ${outside[1]}: in the certificate's \`zones\`, ` +
+          `set the zoneId of the hosted zone that holds ${certName}, or remove the explicit zone id so certbeat finds the zone by name.`,
+      },
+    );
+  }
+  if (record && messages.some((m) => /conflicting RRSet of type\s+CNAME/i.test(m))) {
+    return new ConfigurationError(`Route 53 refused ${record} in ${zone}: a CNAME already exists at that name (${messages.join('; ')})`, {
+      cause,
+      field: 'zones',
+      remediation: `Remove the CNAME at ${record} in ${zone}, or point it at a zone certbeat manages and give that zone's id in the certificate's \`zones\`.`,
+    });
+  }
+  return new ConfigurationError(`Route 53 refused ${record ?? 'the change'} in ${zone}: ${messages.join('; ')}`, {
+    cause,
+    field: 'zones',
+    remediation: `Check the TXT records at ${record ?? 'the names above'} in ${zone} in the Route 53 console; a conflicting or protected record set must be fixed by hand.`,
+  });
 }

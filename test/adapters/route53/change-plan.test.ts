@@ -44,8 +44,8 @@ describe('groupChallenges', () => {
 
   it('normalizes record names so case and a trailing dot do not split a set', () => {
     const groups = groupChallenges([
-      { identifier: 'Example.com', recordName: '_acme-challenge.Example.com.', value: 'v1', zoneId: 'Z1' },
-      { identifier: 'example.com', recordName: '_acme-challenge.example.com', value: 'v2', zoneId: 'Z1' },
+      { recordName: '_acme-challenge.Example.com.', value: 'v1', zoneId: 'Z1' },
+      { recordName: '_acme-challenge.example.com', value: 'v2', zoneId: 'Z1' },
     ]);
     expect(groups.get('Z1')).toEqual(new Map([['_acme-challenge.example.com', ['v1', 'v2']]]));
   });

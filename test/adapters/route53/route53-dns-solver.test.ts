@@ -3,9 +3,9 @@ import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { Route53DnsSolver } from '../../../lambda/adapters/route53/route53-dns-solver.js';
-import { DnsZoneNotFoundError, PropagationTimeoutError } from '../../../lambda/domain/errors.js';
+import { ConfigurationError, DnsZoneNotFoundError, PropagationTimeoutError, isRetryable } from '../../../lambda/domain/errors.js';
 import { challengeRecordName } from '../../../lambda/domain/names.js';
-import type { DnsChallenge, RunLog } from '../../../lambda/domain/ports.js';
+import type { DnsChallenge, PublishedTxt, RunLog } from '../../../lambda/domain/ports.js';
 import { startChalltestsrv, type Challtestsrv } from '../../testbed/challtestsrv.js';
 import { startRoute53Emulator, type Route53Emulator } from '../../testbed/route53-emulator.js';
 
@@ -34,6 +34,18 @@ function capturingLog() {
 }
 
 const inFuture = (ms: number) => new Date(Date.now() + ms);
+
+/** Creates a TXT set directly, as another writer (or an earlier, interrupted run) would have. */
+async function putTxt(client: Route53Client, zoneId: string, name: string, values: string[], ttl = 60): Promise<void> {
+  await client.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'TXT', TTL: ttl, ResourceRecords: values.map((v) => ({ Value: `"${v}"` })) } }],
+      },
+    }),
+  );
+}
 
 let unique = 0;
 /** A fresh domain per test, so zones of different tests never overlap in the shared emulator. */
@@ -167,8 +179,8 @@ describe('Route53DnsSolver against the Route 53 emulator', () => {
     const s = solver(log);
 
     const failed = await s.present([good, bad], inFuture(20_000));
-    expect([...failed.keys()]).toEqual(['Z0NOSUCHZONE0000000']);
-    expect(failed.get('Z0NOSUCHZONE0000000')).toBeInstanceOf(DnsZoneNotFoundError);
+    expect([...failed.keys()]).toEqual([bad]);
+    expect(failed.get(bad)).toBeInstanceOf(DnsZoneNotFoundError);
     expect(acmeSets(zoneId)).toHaveLength(1);
 
     // Cleanup of a missing zone and of values already gone never throws; the failure is logged.
@@ -176,6 +188,83 @@ describe('Route53DnsSolver against the Route 53 emulator', () => {
     await s.cleanup([good]);
     expect(acmeSets(zoneId)).toEqual([]);
     expect(lines.some((l) => l.level === 'error' && l.attributes?.zoneId === 'Z0NOSUCHZONE0000000')).toBe(true);
+  });
+
+  it('removes stale values in the same change as the new ones; foreign values and values presented again stay', async () => {
+    const base = domain('stale');
+    const zoneId = await emu.createZone(base);
+    const name = `_acme-challenge.${base}`;
+    await putTxt(client, zoneId, name, ['someone-else', 'left-by-crash', 'still-wanted'], 300);
+    await putTxt(client, zoneId, `_acme-challenge.old.${base}`, ['left-by-crash-too']);
+    const fresh: DnsChallenge = { identifier: base, recordName: name, value: 'fresh', zoneId };
+    const again: DnsChallenge = { identifier: `*.${base}`, recordName: name, value: 'still-wanted', zoneId };
+    const stale: PublishedTxt[] = [
+      { recordName: name, value: 'left-by-crash', zoneId },
+      { recordName: name, value: 'still-wanted', zoneId },
+      { recordName: `_acme-challenge.old.${base}`, value: 'left-by-crash-too', zoneId: `/hostedzone/${zoneId}` },
+      { recordName: `_acme-challenge.never-there.${base}`, value: 'x', zoneId },
+    ];
+
+    const before = emu.calls.length;
+    expect(await solver().present([fresh, again], inFuture(20_000), stale)).toEqual(new Map());
+    const writes = callsSince(before, 'ChangeResourceRecordSets', zoneId);
+    expect(writes).toHaveLength(1);
+    expect(writes[0].changeCount).toBe(2);
+    expect(acmeSets(zoneId)).toEqual([{ name: `${name}.`, type: 'TXT', ttl: 300, values: ['"someone-else"', '"still-wanted"', '"fresh"'] }]);
+  });
+
+  it('fails only the challenge Route 53 refuses (a name outside the zone); the zone\'s other values are published', async () => {
+    const base = domain('mixed');
+    const zoneId = await emu.createZone(base);
+    const good = [challenge(base, zoneId), challenge(`*.${base}`, zoneId), challenge(`www.${base}`, zoneId)];
+    // One zone id configured over names of two domains: Route 53 refuses the foreign name, and the batch with it.
+    const outside = challenge(`www.${domain('elsewhere')}`, zoneId);
+    const { log, lines } = capturingLog();
+    const s = solver(log);
+
+    const before = emu.calls.length;
+    const failed = await s.present([good[0], outside, good[1], good[2]], inFuture(20_000));
+    expect([...failed.keys()]).toEqual([outside]);
+    const error = failed.get(outside) as ConfigurationError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.field).toBe('zones');
+    expect(error.message).toContain(outside.recordName);
+    expect(error.message).toContain(zoneId);
+    expect(error.message).toContain(base);
+    expect(error.remediation).toContain('`zones`');
+    expect(error.remediation).toContain('remove the explicit zone id');
+    expect(isRetryable(error)).toBe(false);
+    // The refused batch, then the same batch without the foreign name.
+    const writes = callsSince(before, 'ChangeResourceRecordSets', zoneId);
+    expect(writes.map((w) => w.changeCount)).toEqual([3, 2]);
+    expect(acmeSets(zoneId).map((r) => r.name).sort()).toEqual([`_acme-challenge.${base}.`, `_acme-challenge.www.${base}.`]);
+    expect(lines.some((l) => l.level === 'warn' && l.attributes?.name === outside.recordName)).toBe(true);
+
+    await s.cleanup([...good, outside]);
+    expect(acmeSets(zoneId)).toEqual([]);
+  });
+
+  it('reads a zone\'s details once per ten minutes, however many certificates ask', async () => {
+    const [a, b] = [await emu.createZone(domain('detail-a')), await emu.createZone(domain('detail-b'))];
+    let now = Date.parse('2026-12-03T10:00:00Z');
+    const s = new Route53DnsSolver({ client, clock: { now: () => new Date(now) } });
+    const before = emu.calls.length;
+
+    await Promise.all([...Array.from({ length: 50 }, () => s.zoneDetails(a)), s.zoneDetails(b)]);
+    await s.zoneDetails(`/hostedzone/${a}`);
+    now += 9 * 60_000;
+    await s.zoneDetails(a);
+    expect(callsSince(before, 'GetHostedZone', a)).toHaveLength(1);
+    expect(callsSince(before, 'GetHostedZone', b)).toHaveLength(1);
+
+    // The solver outlives a run (one per Lambda container): an old answer is read again.
+    now += 2 * 60_000;
+    await s.zoneDetails(a);
+    expect(callsSince(before, 'GetHostedZone', a)).toHaveLength(2);
+
+    // A failed read is not kept.
+    for (let i = 0; i < 2; i++) await expect(s.zoneDetails('Z0MISSINGDETAILS')).rejects.toBeInstanceOf(ConfigurationError);
+    expect(callsSince(before, 'GetHostedZone', 'Z0MISSINGDETAILS')).toHaveLength(2);
   });
 
   it('reads again when another writer changed the set between its read and its DELETE', async () => {
@@ -303,12 +392,31 @@ describe('Route53DnsSolver with a slow and a large account', () => {
       const zoneId = await emu.createZone('slow.test');
       const s = new Route53DnsSolver({ client, clock, pollIntervalMs: 50 });
       const started = Date.now();
-      const failed = await s.present([challenge('slow.test', zoneId)], inFuture(400));
-      expect(failed.get(zoneId)).toBeInstanceOf(PropagationTimeoutError);
+      const slow = challenge('slow.test', zoneId);
+      const failed = await s.present([slow], inFuture(400));
+      expect(failed.get(slow)).toBeInstanceOf(PropagationTimeoutError);
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(350);
       expect(elapsed).toBeLessThan(3_000);
       expect(emu.calls.filter((c) => c.action === 'GetChange').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      client.destroy();
+      await emu.stop();
+    }
+  });
+
+  it('removes stale values of a zone with no new challenge without waiting for INSYNC', async () => {
+    const emu = await startRoute53Emulator({ insyncAfterMs: 60_000 });
+    const client = clientFor(emu);
+    try {
+      const zoneId = await emu.createZone('leftover.test');
+      await putTxt(client, zoneId, '_acme-challenge.leftover.test', ['crashed-run', 'someone-else']);
+      const s = new Route53DnsSolver({ client, clock, pollIntervalMs: 50 });
+      const started = Date.now();
+      expect(await s.present([], inFuture(20_000), [{ recordName: '_acme-challenge.leftover.test', value: 'crashed-run', zoneId }])).toEqual(new Map());
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(emu.calls.filter((c) => c.action === 'GetChange')).toEqual([]);
+      expect(emu.records(zoneId).filter((r) => r.type === 'TXT').map((r) => r.values)).toEqual([['"someone-else"']]);
     } finally {
       client.destroy();
       await emu.stop();
@@ -369,5 +477,23 @@ describe('Route53DnsSolver through the emulator into real DNS (pebble-challtests
 
     await s.cleanup([apex, wildcard]);
     expect(await txtValues('_acme-challenge.visible.test')).toEqual([]);
+  });
+
+  it('makes the other values of a zone visible when one record is refused', async () => {
+    const zoneId = await emu.createZone('partly.test');
+    const apex = challenge('partly.test', zoneId);
+    const www = challenge('www.partly.test', zoneId);
+    const misplaced = challenge('api.other-domain.test', zoneId);
+    const s = new Route53DnsSolver({ client, clock, pollIntervalMs: 25 });
+
+    const failed = await s.present([apex, misplaced, www], inFuture(20_000));
+    expect([...failed.keys()]).toEqual([misplaced]);
+    expect(failed.get(misplaced)).toBeInstanceOf(ConfigurationError);
+    expect(await txtValues('_acme-challenge.partly.test')).toEqual([apex.value]);
+    expect(await txtValues('_acme-challenge.www.partly.test')).toEqual([www.value]);
+    expect(await txtValues('_acme-challenge.api.other-domain.test')).toEqual([]);
+
+    await s.cleanup([apex, misplaced, www]);
+    expect(await txtValues('_acme-challenge.www.partly.test')).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import {
   PriorRequestNotComplete,
   Route53ServiceException,
 } from '@aws-sdk/client-route-53';
-import { isRetryableRoute53Error, toRoute53Error } from '../../../lambda/adapters/route53/route53-errors.js';
+import { isRetryableRoute53Error, refusedChangeError, toRoute53Error } from '../../../lambda/adapters/route53/route53-errors.js';
 import {
   CertbeatError,
   ConfigurationError,
@@ -60,9 +60,37 @@ describe('toRoute53Error', () => {
       messages: ['Tried to delete resource record set [name=\'_acme-challenge.a.test.\', type=\'TXT\'] but it was not found'],
     });
     const e = toRoute53Error(sdk, { operation: 'ChangeResourceRecordSets', zoneId: 'Z1' });
-    expect(e.constructor).toBe(CertbeatError);
+    expect(e).toBeInstanceOf(ConfigurationError);
     expect(e.message).toContain('but it was not found');
     expect(e.cause).toBe(sdk);
+  });
+
+  it('turns a record outside its zone into a ConfigurationError naming the record, the zone and the fix', () => {
+    const sdk = new InvalidChangeBatch({
+      $metadata: meta(400),
+      message:
+        '[RRSet with DNS name _acme-challenge.shop.other.test. is not permitted in zone example.test., RRSet with DNS name _acme-challenge.other.test. is not permitted in zone example.test.]',
+    });
+    const e = refusedChangeError(sdk, { zoneId: 'Z1', recordName: '_acme-challenge.other.test' });
+    expect(e).toBeInstanceOf(ConfigurationError);
+    expect(e.field).toBe('zones');
+    expect(e.message).toBe(
+      'Route 53 refused _acme-challenge.other.test in hosted zone Z1 (example.test): the name lies outside that zone (RRSet with DNS name _acme-challenge.other.test. is not permitted in zone example.test.)',
+    );
+    expect(e.remediation).toContain('The zone id configured for other.test points at hosted zone Z1, which is example.test');
+    expect(e.remediation).toContain("certificate's `zones`");
+    expect(e.cause).toBe(sdk);
+    expect(isRetryable(e)).toBe(false);
+  });
+
+  it('names a CNAME in the way of a challenge record', () => {
+    const sdk = new InvalidChangeBatch({
+      $metadata: meta(400),
+      message: '[RRSet of type TXT with DNS name _acme-challenge.a.test. is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone a.test.]',
+    });
+    const e = refusedChangeError(sdk, { zoneId: 'Z1', recordName: '_acme-challenge.a.test' });
+    expect(e.message).toContain('a CNAME already exists');
+    expect(e.remediation).toContain('Remove the CNAME at _acme-challenge.a.test');
   });
 
   it('reports throttling past our retries as rate limited, other transient failures as temporary', () => {
