@@ -9,15 +9,15 @@ import { loadRuntimeConfig, type RuntimeConfig } from '../../lambda/config.js';
 import { DynamoDbInventory } from '../../lambda/adapters/dynamodb/dynamodb-inventory.js';
 import type { CertificateRecord } from '../../lambda/domain/model.js';
 import type { Clock, RunLog } from '../../lambda/domain/ports.js';
-import type { RenewalService } from '../../lambda/domain/renewal-service.js';
+import type { RenewalService, RenewalServiceDeps } from '../../lambda/domain/renewal-service.js';
 import { startTestbed, type Testbed, type TestbedOptions } from '../testbed/testbed.js';
 
 export interface Pipeline {
   tb: Testbed;
   config: RuntimeConfig;
   inventory: DynamoDbInventory;
-  /** A service on the testbed, with the given clock (default: the real one). */
-  service(clock?: Clock): RenewalService;
+  /** A service on the testbed, with the given clock (default: the real one) and dependency overrides. */
+  service(clock?: Clock, overrides?: Partial<RenewalServiceDeps>): RenewalService;
   /** Registers a certificate on pebble with test defaults; returns the stored record. */
   add(record: Partial<CertificateRecord> & Pick<CertificateRecord, 'id' | 'names'>): Promise<CertificateRecord>;
   /** Everything logged, for assertions (no secrets are ever logged). */
@@ -50,7 +50,7 @@ export async function startPipeline(opts: TestbedOptions & { env?: Record<string
     config,
     inventory,
     logs,
-    service: (clock = realClock) => createRenewalService(config, tb.clients(), log, clock),
+    service: (clock = realClock, overrides = {}) => createRenewalService(config, tb.clients(), log, clock, overrides),
     async add(partial) {
       const record: CertificateRecord = {
         zones: {},
