@@ -132,6 +132,8 @@ interface Job {
   stale: PublishedTxt[];
   /** ACM was checked for the record's unfinished import and does not hold it: the journal entry goes. */
   importChecked?: boolean;
+  /** ACM refused the import outright: the serial is certainly not there, no need to look next run. */
+  importRefused?: boolean;
   /** This run journaled `published` on the record. */
   journaled?: PublishedTxt[];
   /** The outbox after re-sending (absent: the record owed nothing, leave the field alone). */
@@ -550,6 +552,7 @@ export class RenewalService {
       await inventory.saveProgress(record.id, owner, { importingSerial: issued.serial });
       arn = await this.importOnce(job);
     } catch (e) {
+      job.importRefused = isDefiniteRefusal(e);
       await this.keepPending(job);
       throw e;
     }
@@ -715,7 +718,7 @@ export class RenewalService {
         ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
         // An order that cannot succeed (refused, wrong certificate) is not resumed; a retryable one is.
         ...(job.order ? { pendingOrderUrl: isRetryable(error) && !job.keptPending ? job.order.orderUrl : null } : {}),
-        ...(job.importChecked && !job.issued ? { importingSerial: null } : {}),
+        ...((job.importChecked && !job.issued) || job.importRefused ? { importingSerial: null } : {}),
         ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
       });
     } catch (e) {

@@ -48,8 +48,8 @@ describe('TXT values of an interrupted run (item 2)', () => {
     const deadValues = await eventually(() => (txtValues().length > 0 ? txtValues() : undefined), 30_000, 'run A to publish');
     expect((await p.inventory.get('dead'))!.published).toHaveLength(1);
 
-    // Run L works 'live' and is alive (its lease lasts 15 s) while run B runs.
-    void dyingService().run({ ...shortLease('run-l', 15_000), ids: ['live'] });
+    // Run L works 'live' and is alive (its lease lasts 8 s) while run B runs.
+    void dyingService().run({ ...shortLease('run-l', 8_000), ids: ['live'] });
     await eventually(() => txtValues().length >= 3, 30_000, 'run L to publish');
     const liveValues = txtValues().filter((v) => !deadValues.includes(v));
     expect(liveValues).toHaveLength(2);
