@@ -6,6 +6,8 @@ import { ChangeResourceRecordSetsCommand, GetChangeCommand, Route53Client } from
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAcmEmulator } from './acm-emulator.js';
+import { protocols, startFaultProxy } from './fault-proxy.js';
 import { startTestbed, TESTBED_CREDENTIALS, TESTBED_REGION, TESTBED_SENDER, type Testbed, type TestbedFaults } from './testbed.js';
 
 const run = promisify(execFile);
@@ -203,5 +205,27 @@ describe('startTestbed({ faults: true }): fault proxies in front of the AWS emul
     // clear(): no rule left, GetChange goes through.
     tb.faults.route53.clear();
     expect((await once.send(new GetChangeCommand({ Id: ChangeInfo!.Id }))).ChangeInfo?.Id).toBe(ChangeInfo!.Id);
+  });
+});
+
+describe('startFaultProxy on its own', () => {
+  it('needs TLS material for an https upstream, and stops idempotently, closing its port', async () => {
+    await expect(startFaultProxy({ upstream: 'https://127.0.0.1:1' })).rejects.toThrow(/tls .* is required/);
+
+    const acm = await startAcmEmulator();
+    const proxy = await startFaultProxy({ upstream: acm.endpoint, protocol: protocols.awsJson11 });
+    try {
+      // Unknown paths pass through unchanged and are named by method and path.
+      const res = await fetch(`${proxy.endpoint}/nowhere?x=1`);
+      expect(res.status).toBe(404);
+      await res.arrayBuffer();
+      expect(proxy.requests()).toEqual([{ operation: 'GET /nowhere', method: 'GET', path: '/nowhere?x=1', forwarded: true, target: undefined, fault: undefined }]);
+      expect(() => proxy.inject({ fault: 'throttle', every: 0 })).toThrow(/every must be a positive integer/);
+    } finally {
+      await proxy.stop();
+      await proxy.stop();
+      await acm.stop();
+    }
+    await expect(fetch(proxy.endpoint)).rejects.toThrow();
   });
 });

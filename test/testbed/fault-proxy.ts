@@ -82,6 +82,8 @@ interface UpstreamAnswer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
+  /** The upstream's Content-Length header (kept for HEAD answers). */
+  length?: string;
 }
 
 /** Starts a proxy on 127.0.0.1 port 0 in front of `opts.upstream`. */
@@ -110,7 +112,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         },
         (res) => {
           readAll(res).then(
-            (buf) => resolve({ status: res.statusCode ?? 502, headers: forwardableHeaders(res.headers), body: buf }),
+            (buf) => resolve({ status: res.statusCode ?? 502, headers: forwardableHeaders(res.headers), body: buf, length: res.headers['content-length'] }),
             reject,
           );
         },
@@ -119,9 +121,16 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       out.end(body);
     });
 
-  const reply = (res: ServerResponse, answer: UpstreamAnswer | CannedResponse) => {
+  const reply = (res: ServerResponse, answer: UpstreamAnswer | CannedResponse, upstreamLength?: string | string[]) => {
     const body = Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body, 'utf8');
-    res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) });
+    const headers: Record<string, string | string[]> = { ...answer.headers };
+    // A HEAD answer has no body but tells the length of the GET one; 204 and 304 carry no length at all.
+    if (res.req.method === 'HEAD') {
+      if (upstreamLength !== undefined) headers['content-length'] = upstreamLength;
+    } else if (answer.status !== 204 && answer.status !== 304) {
+      headers['content-length'] = String(body.length);
+    }
+    res.writeHead(answer.status, headers);
     res.end(body);
   };
 
@@ -157,7 +166,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       return;
     }
     if (rule?.fault === 'errorAfterCommit') return reply(res, protocol.serverError(rule.status ?? 500));
-    reply(res, answer);
+    reply(res, answer, answer.length);
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {

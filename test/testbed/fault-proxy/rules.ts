@@ -146,6 +146,10 @@ function matches(rule: FaultRule, req: RequestFacts): boolean {
   if (rule.path && !rule.path.test(req.path)) return false;
   const op = rule.operation;
   if (op === undefined) return true;
-  if (op instanceof RegExp) return op.test(req.operation);
+  if (op instanceof RegExp) {
+    // A /g or /y RegExp keeps lastIndex between test() calls; matching must not depend on the previous call.
+    op.lastIndex = 0;
+    return op.test(req.operation);
+  }
   return op === req.operation || op === req.target;
 }
