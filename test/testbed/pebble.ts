@@ -32,6 +32,8 @@ export interface PebbleOptions {
   eabKeys?: Record<string, string>;
   /** Lifetime of issued certificates in seconds (pebble's default is five years). */
   certificateValiditySeconds?: number;
+  /** Extra environment for pebble, overriding the quiet defaults (e.g. `PEBBLE_WFE_NONCEREJECT: '50'`). */
+  env?: Record<string, string>;
 }
 
 /** Quiet, deterministic pebble: no validation sleeps, no nonce rejects, no authorization reuse. */
@@ -85,7 +87,7 @@ async function startOnce(opts: PebbleOptions, tls: Awaited<ReturnType<typeof mak
 
   const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
   const managementUrl = `https://127.0.0.1:${managementPort}`;
-  const proc = spawnManaged('pebble', ['-config', configFile, '-dnsserver', opts.dnsServer, '-strict=false'], PEBBLE_ENV);
+  const proc = spawnManaged('pebble', ['-config', configFile, '-dnsserver', opts.dnsServer, '-strict=false'], { ...PEBBLE_ENV, ...opts.env });
   try {
     await waitUntilReady('pebble', proc, async () => (await httpsGet(directoryUrl, tls.caPem)).status === 200);
   } catch (err) {
