@@ -175,15 +175,26 @@ export interface Notifier {
 }
 
 /**
- * Secret values (Secrets Manager): ACME account keys, EAB credentials, and issued certificates that
- * could not be imported yet (the pending-import slot), nothing else.
+ * Secret values (Secrets Manager): ACME account keys, EAB credentials, the private key of an ACME order
+ * being finalized (until its certificate is downloaded), and issued certificates that could not be
+ * imported yet (the pending-import slot), nothing else.
  * Contract: `get` returns `undefined` when the secret does not exist or has no value yet;
- * `put` stores a new value, creating the secret if needed; `delete` removes the secret at once (no
- * recovery window) and does nothing when it does not exist.
+ * `put` stores a new value, creating the secret if needed (last writer wins); `delete` removes the
+ * secret at once (no recovery window) and does nothing when it does not exist.
  */
 export interface SecretStore {
   get(secretId: string): Promise<string | undefined>;
   put(secretId: string, value: string): Promise<void>;
+  /**
+   * Atomic read-modify-write (compare-and-swap), safe against writers in other processes: `change` is
+   * given the current value (`undefined` when the secret is absent or empty) and returns the value to
+   * store, or `undefined` to leave it as it is. If another writer stored a value in between, nothing is
+   * written and `change` runs again on that newer value. Resolves with the value stored afterwards: the
+   * caller's, or the one another writer got in first. `change` must be pure (it may run several times).
+   * "Put if absent" is `update(id, (current) => current ?? value)`.
+   * Throws `TransientError` when the secret keeps changing under it (bounded attempts).
+   */
+  update(secretId: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined>;
   delete(secretId: string): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 /**
- * `SecretStore` over AWS Secrets Manager: ACME account keys and EAB credentials.
+ * `SecretStore` over AWS Secrets Manager: ACME account keys, EAB credentials, order keys, pending imports.
  */
+import { createHash } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -16,11 +17,71 @@ import type { SecretStore } from '../../domain/ports.js';
  *
  * Contract (see `SecretStore`): `get` resolves `undefined` when the secret does not exist or has no
  * current value; `put` writes a new current version (PutSecretValue), creating the secret when absent.
+ * `update` is a compare-and-swap built on Secrets Manager's idempotency token: the new version's
+ * ClientRequestToken is derived from the version it was computed from, so two writers starting from the
+ * same version send the same token, and Secrets Manager refuses the second with ResourceExistsException
+ * ("you can't modify an existing version") when its value differs; the loser reads again.
  * Access and KMS refusals become `ConfigurationError` naming the secret and the IAM permission to grant;
  * throttling, 5xx and network failures become `TransientError`. Secret values never appear in errors.
  */
 export class SecretsManagerSecretStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
+
+  async update(secretId: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined> {
+    let previousBase: string | undefined;
+    let sameBase = 0;
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.read(secretId);
+      const next = change(current?.value);
+      if (next === undefined || next === current?.value) return current?.value;
+      const base = current?.versionId ?? '';
+      // Refused again from the same version: a version with our token exists but is not current (e.g. a
+      // label moved back by hand); step to the next token, as would every other writer seeing this state.
+      sameBase = base === previousBase ? sameBase + 1 : 0;
+      previousBase = base;
+      const token = casToken(secretId, base, sameBase);
+      try {
+        if (current) await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: next, ClientRequestToken: token }));
+        else await this.createOrFill(secretId, next, token);
+        return next;
+      } catch (err) {
+        // Another writer got in first (or deleted the secret): read again and let `change` decide anew.
+        if (errorName(err) === 'ResourceExistsException' || errorName(err) === 'ResourceNotFoundException') continue;
+        throw classify(err, secretId, current ? 'secretsmanager:PutSecretValue' : 'secretsmanager:CreateSecret');
+      }
+    }
+    throw new TransientError(`Secrets Manager secret ${secretId} kept changing while certbeat updated it (${MAX_UPDATE_ATTEMPTS} attempts)`, {
+      remediation: 'Several runs wrote the secret at once: certbeat retries on the next run.',
+    });
+  }
+
+  /** The current value and its version, or `undefined` when the secret is absent or has no value. */
+  private async read(secretId: string): Promise<{ value: string; versionId: string } | undefined> {
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const value = out.SecretString ?? (out.SecretBinary !== undefined ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
+      return value === undefined || out.VersionId === undefined ? undefined : { value, versionId: out.VersionId };
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return undefined;
+      throw classify(err, secretId, 'secretsmanager:GetSecretValue');
+    }
+  }
+
+  /**
+   * First value of a secret: CreateSecret, or, when the secret exists without a value (as the stack
+   * creates the account secret), PutSecretValue; both with `token`, so concurrent first writers collide.
+   */
+  private async createOrFill(secretId: string, value: string, token: string): Promise<void> {
+    try {
+      await this.client.send(new CreateSecretCommand({ Name: secretId, SecretString: value, ClientRequestToken: token }));
+      return;
+    } catch (err) {
+      if (errorName(err) !== 'ResourceExistsException') throw err;
+    }
+    const again = await this.read(secretId);
+    if (again) throw Object.assign(new Error('the secret got a value meanwhile'), { name: 'ResourceExistsException' });
+    await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value, ClientRequestToken: token }));
+  }
 
   async get(secretId: string): Promise<string | undefined> {
     try {
@@ -66,6 +127,18 @@ export class SecretsManagerSecretStore implements SecretStore {
       throw classify(err, secretId, 'secretsmanager:DeleteSecret');
     }
   }
+}
+
+/** Compare-and-swap rounds before giving up; each lost round means another writer succeeded. */
+const MAX_UPDATE_ATTEMPTS = 10;
+
+/**
+ * The ClientRequestToken of a version computed from version `base` (empty: from no value): the same
+ * for every writer starting there, unique otherwise. UUID-shaped (Secrets Manager wants 32–64 chars).
+ */
+export function casToken(secretId: string, base: string, round: number): string {
+  const h = createHash('sha256').update(`certbeat-cas\0${secretId}\0${base}\0${round}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 function errorName(err: unknown): string | undefined {
