@@ -112,12 +112,26 @@ export interface OrderRequest {
   keyType: KeyType;
   /** ARI identifier of the certificate being replaced (RFC 9773 `replaces`), when known. */
   replacesAriCertId?: string;
+  /**
+   * The `orderUrl` of this certificate's previous attempt that did not end with a certificate (e.g. the
+   * run ended, or the download failed). `placeOrder` continues that order instead of placing a new one
+   * when it can (see `CertificateAuthority`), so an order the CA has already issued is never ordered again.
+   */
+  resumeOrderUrl?: string;
 }
 
 /** An order waiting for its dns-01 values to be published. Adapter state is opaque to the domain. */
 export interface PendingOrder {
   readonly request: OrderRequest;
-  /** The values to publish, one per pending authorization (`zoneId` empty: the service fills it). */
+  /**
+   * The CA's URL of this order. The domain keeps it with the certificate's record when `completeOrder`
+   * fails, and passes it back as `resumeOrderUrl` on the next attempt; it is not a secret.
+   */
+  readonly orderUrl: string;
+  /**
+   * The values to publish, one per pending authorization (`zoneId` empty: the service fills it). Empty
+   * when nothing is left to prove (e.g. a resumed order that is ready, processing or valid).
+   */
   readonly challenges: Omit<DnsChallenge, 'zoneId'>[];
 }
 
@@ -126,12 +140,23 @@ export interface PendingOrder {
  *
  * Contract:
  * - `placeOrder` finds or registers the ACME account (key kept in the `SecretStore`, EAB when the
- *   request names a secret; re-registers if the CA no longer knows the key), creates the order and
- *   returns the dns-01 values of its pending authorizations. Only dns-01 is used.
+ *   request names a secret; re-registers if the CA no longer knows the key; concurrent first runs share
+ *   one key), creates the order and returns the dns-01 values of its pending authorizations. Only dns-01
+ *   is used.
+ * - With `resumeOrderUrl`, `placeOrder` first fetches that order under the same account: `pending` →
+ *   the values of its still-pending authorizations; `ready` → no values, `completeOrder` finalizes it;
+ *   `processing` / `valid` → no values, `completeOrder` waits for and downloads the certificate, with the
+ *   key kept when the order was finalized. It places a new order instead (and logs why) when that order
+ *   is `invalid`, expired, unknown (404), unreadable, for other names, or finalized with a key that was
+ *   not kept or is of another `keyType`.
  * - `completeOrder` answers the challenges, polls until valid or `deadline`, finalizes with a fresh key
- *   of `keyType`, downloads the chain and checks it (names, validity, key match, issuer chain) before
- *   returning it. Problems come back as `CaRejectedError` with the ACME problem type, network failures
- *   as `TransientError` with the real cause, deadline as `TransientError`.
+ *   of `keyType` (kept encrypted in the `SecretStore` from just before finalization until the checked
+ *   certificate is in hand, so that a later attempt can still download it), downloads the chain —
+ *   retrying transient failures until `deadline`, never ordering again — and checks it (names, validity,
+ *   key match, issuer chain) before returning it. Problems come back as `CaRejectedError` with the ACME
+ *   problem type, rate limits as `RateLimitedError` with Retry-After, network failures as
+ *   `TransientError` with the real cause, deadline as `TransientError`. A signed request the CA refuses
+ *   with `badNonce` is sent again with the fresh nonce (bounded, within `deadline`).
  * - `renewalInfo` returns the CA's ARI window for a certificate, or `undefined` when the CA offers no ARI.
  */
 export interface CertificateAuthority {
