@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeCertificateAuthority } from '../../../lambda/adapters/acme/acme-certificate-authority.js';
+import { TransientError } from '../../../lambda/domain/errors.js';
 import { MemorySecretStore } from '../../fakes/memory-secret-store.js';
 import { startChalltestsrv, type Challtestsrv } from '../../testbed/challtestsrv.js';
 import { startPebble, type Pebble } from '../../testbed/pebble.js';
@@ -60,4 +61,27 @@ describe('AcmeCertificateAuthority with a CA rejecting 50 % of nonces', () => {
       expect(used).toContain(r.replayNonce);
     }
   }, 120_000);
+
+  it('gives up after a bounded number of sends when the CA never accepts a nonce', async () => {
+    const ca = new AcmeCertificateAuthority({
+      secrets: new MemorySecretStore(),
+      accountSecretId: 'certbeat/acme-accounts',
+      clock: { now: () => new Date() },
+      trustedCaPem: proxy.tlsCaPem + pebble.tlsCaPem,
+    });
+    const d = `n${randomBytes(4).toString('hex')}.test`;
+    const request = { certificateId: d, names: [d], directoryUrl: proxy.directoryUrl, keyType: 'ec256' as const };
+    await ca.placeOrder(request); // the account exists
+    proxy.intercept = (e) =>
+      e.path === '/order-plz' ? { status: 400, body: { type: BAD_NONCE, detail: 'JWS has an invalid anti-replay nonce' } } : undefined;
+    try {
+      const before = proxy.exchanges.filter((e) => e.path === '/order-plz').length;
+      const err = await ca.placeOrder(request).catch((e) => e);
+      expect(err).toBeInstanceOf(TransientError);
+      expect(err.message).toContain('invalid anti-replay nonce');
+      expect(proxy.exchanges.filter((e) => e.path === '/order-plz').length - before).toBe(20);
+    } finally {
+      proxy.intercept = undefined;
+    }
+  });
 });

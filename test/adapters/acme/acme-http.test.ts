@@ -71,6 +71,19 @@ describe('AcmeHttp', () => {
     expect(err.message).toBe(`no answer from the ACME server ${silentUrl} within 0.3 s (GET ${silentUrl})`);
   });
 
+  it('keeps every exchange inside the operation\'s deadline', async () => {
+    const http = new AcmeHttp({ timeoutMs: 30_000 });
+    const started = Date.now();
+    const slow = await http.withDeadline(new Date(Date.now() + 300), () => http.request(silentUrl, silentUrl, 'get')).catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(slow).toBeInstanceOf(TransientError);
+    const before = hits.get('/html') ?? 0;
+    const late = await http.withDeadline(new Date(Date.now() - 1), () => http.request(`${base}/dir`, `${base}/html`, 'get')).catch((e) => e);
+    expect(late).toBeInstanceOf(TransientError);
+    expect(late.message).toContain('deadline');
+    expect(hits.get('/html') ?? 0).toBe(before); // nothing was sent
+  });
+
   it('reports a refused connection at once, with the real cause (no hidden 75 s of retries)', async () => {
     const url = `http://127.0.0.1:${await freePort()}/dir`;
     const started = Date.now();
