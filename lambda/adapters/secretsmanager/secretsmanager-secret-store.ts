@@ -28,18 +28,13 @@ export class SecretsManagerSecretStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
 
   async update(secretId: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined> {
-    let previousBase: string | undefined;
-    let sameBase = 0;
     for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       const current = await this.read(secretId);
       const next = change(current?.value);
       if (next === undefined || next === current?.value) return current?.value;
-      const base = current?.versionId ?? '';
-      // Refused again from the same version: a version with our token exists but is not current (e.g. a
-      // label moved back by hand); step to the next token, as would every other writer seeing this state.
-      sameBase = base === previousBase ? sameBase + 1 : 0;
-      previousBase = base;
-      const token = casToken(secretId, base, sameBase);
+      // Never a fresh token for the same base: a read that still shows the version a winner has just
+      // replaced must collide again, not overwrite the winner.
+      const token = casToken(secretId, current?.versionId ?? '');
       try {
         if (current) await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: next, ClientRequestToken: token }));
         else await this.createOrFill(secretId, next, token);
@@ -47,7 +42,8 @@ export class SecretsManagerSecretStore implements SecretStore {
       } catch (err) {
         // Another writer got in first (or deleted the secret): read again and let `change` decide anew.
         if (errorName(err) === 'ResourceExistsException' || errorName(err) === 'ResourceNotFoundException') continue;
-        throw classify(err, secretId, current ? 'secretsmanager:PutSecretValue' : 'secretsmanager:CreateSecret');
+        if (err instanceof CertbeatError) throw err;
+        throw classify(err, secretId, 'secretsmanager:PutSecretValue');
       }
     }
     throw new TransientError(`Secrets Manager secret ${secretId} kept changing while certbeat updated it (${MAX_UPDATE_ATTEMPTS} attempts)`, {
@@ -68,19 +64,23 @@ export class SecretsManagerSecretStore implements SecretStore {
   }
 
   /**
-   * First value of a secret: CreateSecret, or, when the secret exists without a value (as the stack
-   * creates the account secret), PutSecretValue; both with `token`, so concurrent first writers collide.
+   * First value of a secret: PutSecretValue when the secret exists without a value (the stack creates
+   * the account secret so, and grants only Get/PutSecretValue on it), else CreateSecret; both with
+   * `token`, so concurrent first writers collide and only one value is stored.
    */
   private async createOrFill(secretId: string, value: string, token: string): Promise<void> {
     try {
-      await this.client.send(new CreateSecretCommand({ Name: secretId, SecretString: value, ClientRequestToken: token }));
+      await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value, ClientRequestToken: token }));
       return;
     } catch (err) {
-      if (errorName(err) !== 'ResourceExistsException') throw err;
+      if (errorName(err) !== 'ResourceNotFoundException') throw err;
     }
-    const again = await this.read(secretId);
-    if (again) throw Object.assign(new Error('the secret got a value meanwhile'), { name: 'ResourceExistsException' });
-    await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value, ClientRequestToken: token }));
+    try {
+      await this.client.send(new CreateSecretCommand({ Name: secretId, SecretString: value, ClientRequestToken: token }));
+    } catch (err) {
+      if (errorName(err) === 'ResourceExistsException') throw err; // lost the race: the caller reads again
+      throw classify(err, secretId, 'secretsmanager:CreateSecret');
+    }
   }
 
   async get(secretId: string): Promise<string | undefined> {
@@ -136,8 +136,8 @@ const MAX_UPDATE_ATTEMPTS = 10;
  * The ClientRequestToken of a version computed from version `base` (empty: from no value): the same
  * for every writer starting there, unique otherwise. UUID-shaped (Secrets Manager wants 32–64 chars).
  */
-export function casToken(secretId: string, base: string, round: number): string {
-  const h = createHash('sha256').update(`certbeat-cas\0${secretId}\0${base}\0${round}`).digest('hex');
+export function casToken(secretId: string, base: string): string {
+  const h = createHash('sha256').update(`certbeat-cas\0${secretId}\0${base}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 

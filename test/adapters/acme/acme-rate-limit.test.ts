@@ -45,7 +45,7 @@ const request = (): OrderRequest => {
 };
 const limited = (method: string, pathStart: string, retryAfter?: string, body: unknown = { type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many new orders recently', status: 429 }) => {
   proxy.intercept = (e) =>
-    e.method === method && e.path.startsWith(pathStart) ? { status: 429, body, headers: retryAfter ? { 'retry-after': retryAfter } : {} } : undefined;
+    e.method === method && e.path.startsWith(pathStart) ? { status: 429, body, headers: retryAfter ? { 'retry-after': retryAfter } : undefined } : undefined;
 };
 const hits = (pathStart: string) => proxy.exchanges.filter((e) => e.path.startsWith(pathStart)).length;
 
