@@ -147,8 +147,10 @@ export interface PendingOrder {
  *   the values of its still-pending authorizations; `ready` → no values, `completeOrder` finalizes it;
  *   `processing` / `valid` → no values, `completeOrder` waits for and downloads the certificate, with the
  *   key kept when the order was finalized. It places a new order instead (and logs why) when that order
- *   is `invalid`, expired, unknown (404), unreadable, for other names, or finalized with a key that was
- *   not kept or is of another `keyType`.
+ *   is `invalid`, expired, unknown (404), unreadable (e.g. another account's), for other names, or
+ *   finalized with a key that was not kept or is of another `keyType`. When the CA cannot be reached or
+ *   is rate-limiting, it throws (`TransientError` / `RateLimitedError`) rather than order again: the
+ *   previous order may be issued already; the domain keeps `resumeOrderUrl` for the next attempt.
  * - `completeOrder` answers the challenges, polls until valid or `deadline`, finalizes with a fresh key
  *   of `keyType` (kept encrypted in the `SecretStore` from just before finalization until the checked
  *   certificate is in hand, so that a later attempt can still download it), downloads the chain —

@@ -9,7 +9,7 @@
  * of a finalized order is kept until its certificate is downloaded).
  */
 import { crypto as acmeCrypto, type Authorization, type Client, type Order } from 'acme-client';
-import { CaRejectedError, CertbeatError, CertificateCheckError } from '../../domain/errors.js';
+import { CaRejectedError, CertbeatError, CertificateCheckError, RateLimitedError, TransientError } from '../../domain/errors.js';
 import type { IssuedCertificate, KeyType, RenewalWindow } from '../../domain/model.js';
 import { challengeRecordName, normalizeName } from '../../domain/names.js';
 import type { CertificateAuthority, Clock, OrderRequest, PendingOrder, RunLog, SecretStore } from '../../domain/ports.js';
@@ -126,10 +126,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       // POST-as-GET under this account: another account's order (or a CA that forgot it) is refused.
       order = await client.getOrder({ url: orderUrl } as Order);
     } catch (err) {
+      const classified = classifyAcmeError(err, this.context(request, 'order'));
+      // The CA is unreachable or busy: a new order would fail alike, and the old one may be issued already.
+      if (classified instanceof TransientError || classified instanceof RateLimitedError) throw classified;
       const status = err instanceof AcmeProblemError ? err.status : undefined;
-      return fresh(status === 404 ? 'the CA no longer knows the order' : 'the order cannot be read', {
-        error: classifyAcmeError(err, this.context(request, 'order')).message,
-      });
+      return fresh(status === 404 ? 'the CA no longer knows the order' : 'the order cannot be read', { error: classified.message });
     }
     const ordered = (order.identifiers ?? []).map((i) => normalizeName(i.value)).sort();
     if (ordered.join(',') !== [...names].sort().join(',')) return fresh('the order is for other names');

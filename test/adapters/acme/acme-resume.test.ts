@@ -176,6 +176,17 @@ describe('resumable orders', () => {
     expect(logged.at(-1)?.attributes?.reason).toMatch(/^the order is valid but the key it was finalized with was not kept/);
   });
 
+  it('does not order again while the previous order cannot be reached (it may be issued already)', async () => {
+    const secrets = new MemorySecretStore();
+    const req = request();
+    const first = await newCa(secrets).placeOrder(req);
+    failing('/my-order/');
+    const before = newOrders();
+    const err = await newCa(secrets).placeOrder({ ...req, resumeOrderUrl: first.orderUrl }).catch((e) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect(newOrders()).toBe(before);
+  });
+
   it('places a new order when the previous one belongs to another account', async () => {
     const first = await newCa(new MemorySecretStore()).placeOrder(request());
     const before = newOrders();
