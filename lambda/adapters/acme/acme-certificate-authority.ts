@@ -260,7 +260,7 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       );
     }
     if (order.status !== 'valid' || !keyPem) {
-      throw new CaRejectedError(`the order is ${order.status} after validation, not ready for finalization`, {
+      throw new CaRejectedError(`the order is ${order.status} where certbeat expected it valid (after validation and finalization)`, {
         remediation: 'certbeat places a new order on the next run.',
       });
     }
