@@ -51,6 +51,8 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
       clock,
       pollIntervalMs: config.acmePollMs,
       trustedCaPem: config.acmeCaFile ? readFileSync(config.acmeCaFile, 'utf8') : undefined,
+      // The finalize key of an order waits here (encrypted) until its certificate is downloaded and checked.
+      orderKeySecretPrefix: `${config.pendingSecretPrefix}order-keys/`,
       log,
     }),
     dns: new Route53DnsSolver({

@@ -142,8 +142,6 @@ export interface DnsSolver {
 
 export interface OrderRequest {
   certificateId: string;
-  /** An order placed by an earlier attempt: continued (or, when valid, just downloaded) instead of ordering anew. */
-  resumeOrderUrl?: string;
   names: string[];
   directoryUrl: string;
   /** Secret with `{ keyId, hmacKey }` when the CA requires External Account Binding. */
@@ -151,14 +149,26 @@ export interface OrderRequest {
   keyType: KeyType;
   /** ARI identifier of the certificate being replaced (RFC 9773 `replaces`), when known. */
   replacesAriCertId?: string;
+  /**
+   * The `orderUrl` of this certificate's previous attempt that did not end with a certificate (e.g. the
+   * run ended, or the download failed). `placeOrder` continues that order instead of placing a new one
+   * when it can (see `CertificateAuthority`), so an order the CA has already issued is never ordered again.
+   */
+  resumeOrderUrl?: string;
 }
 
 /** An order waiting for its dns-01 values to be published. Adapter state is opaque to the domain. */
 export interface PendingOrder {
   readonly request: OrderRequest;
-  /** The order's URL at the CA, journaled so that a later attempt resumes it. */
+  /**
+   * The CA's URL of this order. The domain keeps it with the certificate's record when `completeOrder`
+   * fails, and passes it back as `resumeOrderUrl` on the next attempt; it is not a secret.
+   */
   readonly orderUrl: string;
-  /** The values to publish, one per pending authorization (`zoneId` empty: the service fills it). */
+  /**
+   * The values to publish, one per pending authorization (`zoneId` empty: the service fills it). Empty
+   * when nothing is left to prove (e.g. a resumed order that is ready, processing or valid).
+   */
   readonly challenges: Omit<DnsChallenge, 'zoneId'>[];
 }
 
@@ -167,12 +177,25 @@ export interface PendingOrder {
  *
  * Contract:
  * - `placeOrder` finds or registers the ACME account (key kept in the `SecretStore`, EAB when the
- *   request names a secret; re-registers if the CA no longer knows the key), creates the order and
- *   returns the dns-01 values of its pending authorizations. Only dns-01 is used.
+ *   request names a secret; re-registers if the CA no longer knows the key; concurrent first runs share
+ *   one key), creates the order and returns the dns-01 values of its pending authorizations. Only dns-01
+ *   is used.
+ * - With `resumeOrderUrl`, `placeOrder` first fetches that order under the same account: `pending` →
+ *   the values of its still-pending authorizations; `ready` → no values, `completeOrder` finalizes it;
+ *   `processing` / `valid` → no values, `completeOrder` waits for and downloads the certificate, with the
+ *   key kept when the order was finalized. It places a new order instead (and logs why) when that order
+ *   is `invalid`, expired, unknown (404), unreadable (e.g. another account's), for other names, or
+ *   finalized with a key that was not kept or is of another `keyType`. When the CA cannot be reached or
+ *   is rate-limiting, it throws (`TransientError` / `RateLimitedError`) rather than order again: the
+ *   previous order may be issued already; the domain keeps `resumeOrderUrl` for the next attempt.
  * - `completeOrder` answers the challenges, polls until valid or `deadline`, finalizes with a fresh key
- *   of `keyType`, downloads the chain and checks it (names, validity, key match, issuer chain) before
- *   returning it. Problems come back as `CaRejectedError` with the ACME problem type, network failures
- *   as `TransientError` with the real cause, deadline as `TransientError`.
+ *   of `keyType` (kept encrypted in the `SecretStore` from just before finalization until the checked
+ *   certificate is in hand, so that a later attempt can still download it), downloads the chain —
+ *   retrying transient failures until `deadline`, never ordering again — and checks it (names, validity,
+ *   key match, issuer chain) before returning it. Problems come back as `CaRejectedError` with the ACME
+ *   problem type, rate limits as `RateLimitedError` with Retry-After, network failures as
+ *   `TransientError` with the real cause, deadline as `TransientError`. A signed request the CA refuses
+ *   with `badNonce` is sent again with the fresh nonce (bounded, within `deadline`).
  * - `renewalInfo` returns the CA's ARI window for a certificate, or `undefined` when the CA offers no ARI.
  */
 export interface CertificateAuthority {
@@ -218,15 +241,26 @@ export interface Notifier {
 }
 
 /**
- * Secret values (Secrets Manager): ACME account keys, EAB credentials, and issued certificates that
- * could not be imported yet (the pending-import slot), nothing else.
+ * Secret values (Secrets Manager): ACME account keys, EAB credentials, the private key of an ACME order
+ * being finalized (until its certificate is downloaded), and issued certificates that could not be
+ * imported yet (the pending-import slot), nothing else.
  * Contract: `get` returns `undefined` when the secret does not exist or has no value yet;
- * `put` stores a new value, creating the secret if needed; `delete` removes the secret at once (no
- * recovery window) and does nothing when it does not exist.
+ * `put` stores a new value, creating the secret if needed (last writer wins); `delete` removes the
+ * secret at once (no recovery window) and does nothing when it does not exist.
  */
 export interface SecretStore {
   get(secretId: string): Promise<string | undefined>;
   put(secretId: string, value: string): Promise<void>;
+  /**
+   * Atomic read-modify-write (compare-and-swap), safe against writers in other processes: `change` is
+   * given the current value (`undefined` when the secret is absent or empty) and returns the value to
+   * store, or `undefined` to leave it as it is. If another writer stored a value in between, nothing is
+   * written and `change` runs again on that newer value. Resolves with the value stored afterwards: the
+   * caller's, or the one another writer got in first. `change` must be pure (it may run several times).
+   * "Put if absent" is `update(id, (current) => current ?? value)`.
+   * Throws `TransientError` when the secret keeps changing under it (bounded attempts).
+   */
+  update(secretId: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined>;
   delete(secretId: string): Promise<void>;
 }
 

@@ -22,6 +22,16 @@ export class MemorySecretStore implements SecretStore {
     this.values.set(secretId, value);
   }
 
+  /** Atomic by construction: `change` runs synchronously between two awaits. */
+  async update(secretId: string, change: (current: string | undefined) => string | undefined): Promise<string | undefined> {
+    const current = this.values.get(secretId);
+    const next = change(current);
+    if (next === undefined || next === current) return current;
+    this.writes++;
+    this.values.set(secretId, next);
+    return next;
+  }
+
   async delete(secretId: string): Promise<void> {
     this.values.delete(secretId);
   }

@@ -5,6 +5,10 @@
  * An account is created on first use (ECDSA P-256 key, terms of service agreed, contact mail,
  * External Account Binding when the certificate names an EAB secret). The key is stored before the
  * registration, so a registration that consumes a single-use EAB key never loses the key it bound.
+ * It is stored with `SecretStore.update` (compare-and-swap): when two runs start at once, the first key
+ * stored wins, the other run drops its own and registers the winner's (newAccount is idempotent per
+ * key), so both use one account and no key is lost. Every write to the secret goes through `update`,
+ * so runs setting up different directories at once keep each other's entries.
  * A stored key the CA no longer knows (`accountDoesNotExist`) is registered again.
  */
 import { Client, crypto as acmeCrypto } from 'acme-client';
@@ -40,8 +44,6 @@ interface EabCredentials {
 /** Hands out ready acme-client `Client`s (account known to the CA), one cached per directory. */
 export class AcmeAccounts {
   private readonly clients = new Map<string, Promise<Client>>();
-  /** Read-modify-write of the secret, one at a time, so directories set up in parallel keep each other's entries. */
-  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: AcmeAccountsOptions) {}
 
@@ -71,7 +73,7 @@ export class AcmeAccounts {
       const account = await client.createAccount({ onlyReturnExisting: true });
       if (account.status !== 'valid') {
         this.opts.log?.warn('ACME account is no longer valid; registering a new key', { directoryUrl, status: account.status });
-        return this.register(directoryUrl, eabSecretId, undefined);
+        return this.register(directoryUrl, eabSecretId, undefined, stored.keyPem);
       }
       const accountUrl = client.getAccountUrl();
       if (accountUrl !== stored.accountUrl) await this.save(directoryUrl, { keyPem: stored.keyPem, accountUrl });
@@ -85,15 +87,24 @@ export class AcmeAccounts {
     }
   }
 
-  private async register(directoryUrl: string, eabSecretId: string | undefined, keyPem?: string): Promise<Client> {
+  /**
+   * Registers `keyPem`, or else a new key once it is stored. `staleKeyPem` is a stored key to replace
+   * (a deactivated account); any other key found stored was put there by a concurrent run and is used.
+   */
+  private async register(directoryUrl: string, eabSecretId: string | undefined, keyPem?: string, staleKeyPem?: string): Promise<Client> {
     const eab = eabSecretId ? await this.readEab(eabSecretId) : undefined;
     if (!keyPem) {
-      keyPem = (await acmeCrypto.createPrivateEcdsaKey('P-256')).toString();
-      await this.save(directoryUrl, { keyPem });
+      const ours = (await acmeCrypto.createPrivateEcdsaKey('P-256')).toString();
+      keyPem = await this.claimKey(directoryUrl, ours, staleKeyPem);
+      if (keyPem !== ours) this.opts.log?.info('another run stored an ACME account key first; using that one', { directoryUrl });
     }
     const client = this.newClient(directoryUrl, keyPem, eab);
+    // newAccount straight through acme-client's api: its `createAccount` answers a 200 ("this key has an
+    // account already", as when a concurrent run registered the same key first) with an account update
+    // carrying the same fields, which a CA refuses when there is nothing to change (pebble: malformed).
+    const api = (client as unknown as { api: { createAccount(data: Record<string, unknown>): Promise<unknown> } }).api;
     try {
-      await client.createAccount({
+      await api.createAccount({
         termsOfServiceAgreed: true,
         ...(this.opts.accountEmail ? { contact: [`mailto:${this.opts.accountEmail}`] } : {}),
       });
@@ -130,7 +141,10 @@ export class AcmeAccounts {
   }
 
   private async load(): Promise<AccountSecret> {
-    const raw = await this.opts.secrets.get(this.opts.accountSecretId);
+    return this.parse(await this.opts.secrets.get(this.opts.accountSecretId));
+  }
+
+  private parse(raw: string | undefined): AccountSecret {
     if (raw === undefined || raw.trim() === '') return { accounts: {} };
     try {
       const parsed = JSON.parse(raw) as Partial<AccountSecret>;
@@ -147,14 +161,30 @@ export class AcmeAccounts {
     }
   }
 
-  private save(directoryUrl: string, account: StoredAccount): Promise<void> {
-    const write = this.writes.then(async () => {
-      const current = await this.load();
-      current.accounts[directoryUrl] = account;
-      await this.opts.secrets.put(this.opts.accountSecretId, JSON.stringify(current));
+  /** Stores `keyPem` for the directory unless a usable key is there already; resolves with the key stored. */
+  private async claimKey(directoryUrl: string, keyPem: string, staleKeyPem: string | undefined): Promise<string> {
+    const stored = await this.opts.secrets.update(this.opts.accountSecretId, (raw) => {
+      const current = this.parse(raw);
+      const existing = current.accounts[directoryUrl]?.keyPem;
+      if (existing && existing !== staleKeyPem) return undefined;
+      current.accounts[directoryUrl] = { keyPem };
+      return JSON.stringify(current);
     });
-    this.writes = write.catch(() => undefined);
-    return write;
+    const winner = this.parse(stored).accounts[directoryUrl]?.keyPem;
+    if (!winner) throw new Error(`the ACME account secret ${this.opts.accountSecretId} holds no key for ${directoryUrl} right after storing one`);
+    return winner;
+  }
+
+  /** Records the account URL of `account.keyPem`, unless another run has replaced that key meanwhile. */
+  private async save(directoryUrl: string, account: Required<StoredAccount>): Promise<void> {
+    await this.opts.secrets.update(this.opts.accountSecretId, (raw) => {
+      const current = this.parse(raw);
+      const existing = current.accounts[directoryUrl];
+      if (existing && existing.keyPem !== account.keyPem) return undefined;
+      if (existing?.accountUrl === account.accountUrl) return undefined;
+      current.accounts[directoryUrl] = account;
+      return JSON.stringify(current);
+    });
   }
 
   private context(directoryUrl: string, eabSecretId: string | undefined): ProblemContext {

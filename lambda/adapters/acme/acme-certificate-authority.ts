@@ -4,11 +4,12 @@
  * acme-client supplies JWS signing, nonces, account and order calls, keys and CSRs; certbeat adds
  * what an unattended run needs: its own HTTP layer (`acme-http.ts`: trust, timeouts, real network
  * causes, problem documents), fixed-interval polling to a deadline (`acme-polling.ts`), accounts kept
- * in Secrets Manager (`acme-account.ts`), the chain check (`certificate-check.ts`) and ARI (`ari.ts`:
- * acme-client knows neither renewalInfo nor `replaces`).
+ * in Secrets Manager (`acme-account.ts`), the chain check (`certificate-check.ts`), ARI (`ari.ts`:
+ * acme-client knows neither renewalInfo nor `replaces`) and resumable orders (`order-keys.ts`: the key
+ * of a finalized order is kept until its certificate is downloaded).
  */
 import { crypto as acmeCrypto, type Authorization, type Client, type Order } from 'acme-client';
-import { CaRejectedError, CertbeatError } from '../../domain/errors.js';
+import { CaRejectedError, CertbeatError, CertificateCheckError, RateLimitedError, TransientError } from '../../domain/errors.js';
 import type { IssuedCertificate, KeyType, RenewalWindow } from '../../domain/model.js';
 import { challengeRecordName, normalizeName } from '../../domain/names.js';
 import type { CertificateAuthority, Clock, OrderRequest, PendingOrder, RunLog, SecretStore } from '../../domain/ports.js';
@@ -18,6 +19,7 @@ import { pollUntil } from './acme-polling.js';
 import { AcmeProblemError, classifyAcmeError, classifyProblem, type AcmeProblem, type ProblemContext } from './acme-problems.js';
 import { parseRenewalInfo, renewalInfoUrl } from './ari.js';
 import { checkCertificate } from './certificate-check.js';
+import { OrderKeys } from './order-keys.js';
 
 export interface AcmeCertificateAuthorityOptions {
   secrets: SecretStore;
@@ -30,6 +32,12 @@ export interface AcmeCertificateAuthorityOptions {
   pollIntervalMs?: number;
   /** Extra CA (PEM) to trust for the ACME server's TLS (the testbed's pebble). */
   trustedCaPem?: string;
+  /**
+   * Secret name prefix under which the key of a finalized order is kept until its certificate is
+   * downloaded (`order-keys.ts`), e.g. `certbeat/<stack>/pending/order-keys/`. Without it, an order whose
+   * download failed cannot be resumed after finalization: the next attempt orders again.
+   */
+  orderKeySecretPrefix?: string;
   log?: RunLog;
 }
 
@@ -40,6 +48,8 @@ interface OrderState {
   client: Client;
   order: Order;
   challenges: Array<{ identifier: string; challenge: Challenge }>;
+  /** The CSR key of a resumed order that was finalized already. */
+  keyPem?: string;
 }
 
 const KEY_GENERATORS: Record<KeyType, () => Promise<Buffer>> = {
@@ -64,10 +74,12 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   private readonly accounts: AcmeAccounts;
   private readonly pollIntervalMs: number;
   private readonly orders = new WeakMap<PendingOrder, OrderState>();
+  private readonly orderKeys?: OrderKeys;
 
   constructor(private readonly opts: AcmeCertificateAuthorityOptions) {
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.http = new AcmeHttp({ trustedCaPem: opts.trustedCaPem });
+    this.orderKeys = opts.orderKeySecretPrefix ? new OrderKeys(opts.secrets, opts.orderKeySecretPrefix) : undefined;
     this.accounts = new AcmeAccounts({
       secrets: opts.secrets,
       accountSecretId: opts.accountSecretId,
@@ -81,6 +93,10 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   async placeOrder(request: OrderRequest): Promise<PendingOrder> {
     const names = request.names.map(normalizeName);
     let client = await this.accounts.client(request.directoryUrl, request.eabSecretId);
+    if (request.resumeOrderUrl) {
+      const resumed = await this.resume(client, request, names, request.resumeOrderUrl);
+      if (resumed) return resumed;
+    }
     let order: Order;
     try {
       order = await this.createOrder(client, request, names);
@@ -93,18 +109,60 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
         throw classifyAcmeError(again, this.context(request, 'order'));
       });
     }
+    return this.pendingOrder(client, request, order);
+  }
 
-    let authorizations: Authorization[];
+  /**
+   * The previous order of the certificate as a `PendingOrder`, or `undefined` (logged with the reason)
+   * when a new order must be placed instead.
+   */
+  private async resume(client: Client, request: OrderRequest, names: string[], orderUrl: string): Promise<PendingOrder | undefined> {
+    const fresh = (reason: string, extra: Record<string, unknown> = {}) => {
+      this.opts.log?.info('placing a new order instead of resuming the previous one', { certificateId: request.certificateId, orderUrl, reason, ...extra });
+      return undefined;
+    };
+    let order: Order;
     try {
-      authorizations = await client.getAuthorizations(order);
+      // POST-as-GET under this account: another account's order (or a CA that forgot it) is refused.
+      order = await client.getOrder({ url: orderUrl } as Order);
     } catch (err) {
-      throw classifyAcmeError(err, this.context(request, 'order'));
+      const classified = classifyAcmeError(err, this.context(request, 'order'));
+      // The CA is unreachable or busy: a new order would fail alike, and the old one may be issued already.
+      if (classified instanceof TransientError || classified instanceof RateLimitedError) throw classified;
+      const status = err instanceof AcmeProblemError ? err.status : undefined;
+      return fresh(status === 404 ? 'the CA no longer knows the order' : 'the order cannot be read', { error: classified.message });
+    }
+    const ordered = (order.identifiers ?? []).map((i) => normalizeName(i.value)).sort();
+    if (ordered.join(',') !== [...names].sort().join(',')) return fresh('the order is for other names');
+    if (order.status === 'invalid') return fresh('the order is invalid', { problem: (order.error as AcmeProblem | undefined)?.type });
+    if (order.status !== 'valid' && order.expires && Date.parse(order.expires) <= this.opts.clock.now().getTime()) {
+      return fresh('the order has expired');
+    }
+    if (order.status === 'processing' || order.status === 'valid') {
+      const keyPem = await this.orderKeys?.find(request.certificateId, orderUrl, request.keyType);
+      if (!keyPem) return fresh(`the order is ${order.status} but the key it was finalized with was not kept (or is not ${request.keyType})`);
+      this.opts.log?.info('resuming the previous order', { certificateId: request.certificateId, orderUrl, status: order.status });
+      return this.pendingOrder(client, request, order, keyPem);
+    }
+    this.opts.log?.info('resuming the previous order', { certificateId: request.certificateId, orderUrl, status: order.status });
+    return this.pendingOrder(client, request, order);
+  }
+
+  /** The dns-01 values of the order's pending authorizations (none unless the order is pending). */
+  private async pendingOrder(client: Client, request: OrderRequest, order: Order, keyPem?: string): Promise<PendingOrder> {
+    let authorizations: Authorization[] = [];
+    if (order.status === 'pending') {
+      try {
+        authorizations = await client.getAuthorizations(order);
+      } catch (err) {
+        throw classifyAcmeError(err, this.context(request, 'order'));
+      }
     }
 
     const challenges: OrderState['challenges'] = [];
     for (const authz of authorizations) {
       const identifier = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
-      if (authz.status === 'valid') continue; // already proven (authorization reuse)
+      if (authz.status === 'valid') continue; // already proven (authorization reuse, or a resumed order)
       if (authz.status !== 'pending') {
         throw new CaRejectedError(`the CA's authorization for ${identifier} is ${authz.status}`, {
           identifier,
@@ -126,6 +184,7 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
 
     const pending: PendingOrder = {
       request,
+      orderUrl: order.url,
       challenges: await Promise.all(
         challenges.map(async ({ identifier, challenge }) => ({
           identifier,
@@ -134,62 +193,88 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
         })),
       ),
     };
-    this.orders.set(pending, { client, order, challenges });
+    this.orders.set(pending, { client, order, challenges, keyPem });
     return pending;
   }
 
   async completeOrder(pending: PendingOrder, deadline: Date): Promise<IssuedCertificate> {
     const state = this.orders.get(pending);
     if (!state) throw new Error('completeOrder was given an order this AcmeCertificateAuthority did not place');
+    // Every HTTP exchange below (and its badNonce retries) ends by the deadline.
+    return this.http.withDeadline(deadline, () => this.complete(pending, state, deadline));
+  }
+
+  private async complete(pending: PendingOrder, state: OrderState, deadline: Date): Promise<IssuedCertificate> {
     const { client, challenges } = state;
     const { request } = pending;
     const names = request.names.map(normalizeName);
+    let order = state.order;
+    let keyPem = state.keyPem;
 
-    await Promise.all(
-      challenges.map(({ identifier, challenge }) =>
-        client.completeChallenge(challenge).catch((err) => {
-          throw classifyAcmeError(err, this.context(request, 'validation', identifier));
-        }),
-      ),
-    );
+    if (order.status === 'pending') {
+      await Promise.all(
+        // A resumed order's challenge may have been answered already: answering again is not needed.
+        challenges
+          .filter(({ challenge }) => challenge.status === 'pending')
+          .map(({ identifier, challenge }) =>
+            client.completeChallenge(challenge).catch((err) => {
+              throw classifyAcmeError(err, this.context(request, 'validation', identifier));
+            }),
+          ),
+      );
+      order = await this.pollOrder(client, order, request, deadline, (o) => o.status !== 'pending', `validate ${names.join(', ')}`);
+      if (order.status === 'invalid') throw await this.validationFailure(client, order, request);
+    }
 
-    let order = await this.pollOrder(client, state.order, request, deadline, (o) => o.status !== 'pending', `validate ${names.join(', ')}`);
-    if (order.status === 'invalid') throw await this.validationFailure(client, order, request);
-    if (order.status !== 'ready') {
-      throw new CaRejectedError(`the order is ${order.status} after validation, not ready for finalization`, {
-        remediation: 'certbeat places a new order on the next run.',
+    if (order.status === 'ready') {
+      keyPem = (await KEY_GENERATORS[request.keyType]()).toString();
+      const [, csr] = await acmeCrypto.createCsr({ commonName: names[0], altNames: [...names] }, keyPem);
+      // From the finalization on, the CA issues for this key: keep it, so a failed download can be resumed.
+      await this.orderKeys?.keep(request.certificateId, { orderUrl: pending.orderUrl, keyType: request.keyType, keyPem }).catch((err: unknown) => {
+        this.opts.log?.warn('could not keep the order key; a failed download would mean ordering again', {
+          certificateId: request.certificateId,
+          error: err instanceof Error ? err.message : String(err),
+        });
       });
+      try {
+        order = await client.finalizeOrder(order, csr);
+      } catch (err) {
+        throw classifyAcmeError(err, this.context(request, 'finalization'));
+      }
     }
 
-    const keyPem = (await KEY_GENERATORS[request.keyType]()).toString();
-    const [, csr] = await acmeCrypto.createCsr({ commonName: names[0], altNames: [...names] }, keyPem);
-    try {
-      order = await client.finalizeOrder(order, csr);
-    } catch (err) {
-      throw classifyAcmeError(err, this.context(request, 'finalization'));
+    if (order.status === 'processing') {
+      order = await this.pollOrder(
+        client,
+        order,
+        request,
+        deadline,
+        (o) => o.status === 'valid' || o.status === 'invalid',
+        `issue the certificate for ${names.join(', ')}`,
+      );
     }
-    order = await this.pollOrder(
-      client,
-      order,
-      request,
-      deadline,
-      (o) => o.status === 'valid' || o.status === 'invalid',
-      `issue the certificate for ${names.join(', ')}`,
-    );
     if (order.status === 'invalid') {
       throw classifyProblem(
         (order.error as AcmeProblem | undefined) ?? { detail: 'the order became invalid during finalization' },
         this.context(request, 'finalization'),
       );
     }
-
-    let chainPem: string;
-    try {
-      chainPem = await client.getCertificate(order);
-    } catch (err) {
-      throw classifyAcmeError(err, this.context(request, 'download'));
+    if (order.status !== 'valid' || !keyPem) {
+      throw new CaRejectedError(`the order is ${order.status} where certbeat expected it valid (after validation and finalization)`, {
+        remediation: 'certbeat places a new order on the next run.',
+      });
     }
-    const checked = checkCertificate({ chainPem, privateKeyPem: keyPem, names, now: this.opts.clock.now() });
+
+    const chainPem = await this.download(client, order, request, deadline);
+    let checked: ReturnType<typeof checkCertificate>;
+    try {
+      checked = checkCertificate({ chainPem, privateKeyPem: keyPem, names, now: this.opts.clock.now() });
+    } catch (err) {
+      // A certificate that fails the check will not pass it later: the next attempt orders again.
+      if (err instanceof CertificateCheckError) await this.dropOrderKey(request);
+      throw err;
+    }
+    await this.dropOrderKey(request);
     this.opts.log?.info('certificate issued', {
       certificateId: request.certificateId,
       serial: checked.serial,
@@ -207,6 +292,31 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       issuer: checked.issuer,
       ariCertId: checked.ariCertId,
     };
+  }
+
+  /**
+   * The chain of a valid order. The CA has issued: transient failures (network, 5xx, badNonce beyond its
+   * retries) are retried until the deadline instead of giving up the certificate.
+   */
+  private download(client: Client, order: Order, request: OrderRequest, deadline: Date): Promise<string> {
+    return pollUntil(
+      () =>
+        client.getCertificate(order).catch((err) => {
+          throw classifyAcmeError(err, this.context(request, 'download'));
+        }),
+      () => true,
+      { intervalMs: this.pollIntervalMs, deadline, clock: this.opts.clock, waitingFor: `deliver the issued certificate for ${request.certificateId}` },
+    );
+  }
+
+  /** The key's job is done (the caller has the certificate, or it is unusable); a failure only lingers. */
+  private async dropOrderKey(request: OrderRequest): Promise<void> {
+    await this.orderKeys?.discard(request.certificateId).catch((err: unknown) => {
+      this.opts.log?.warn('could not delete the kept order key; the next finalization replaces it', {
+        certificateId: request.certificateId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
   }
 
   async renewalInfo(directoryUrl: string, ariCertId: string): Promise<RenewalWindow | undefined> {

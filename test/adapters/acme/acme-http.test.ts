@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcmeHttp } from '../../../lambda/adapters/acme/acme-http.js';
+import { AcmeHttp, secureContextFor } from '../../../lambda/adapters/acme/acme-http.js';
 import { ConfigurationError, TransientError } from '../../../lambda/domain/errors.js';
 import { freePort } from '../../testbed/ports.js';
 import { makeListenerTls, type ListenerTls } from '../../testbed/tls.js';
@@ -71,6 +71,19 @@ describe('AcmeHttp', () => {
     expect(err.message).toBe(`no answer from the ACME server ${silentUrl} within 0.3 s (GET ${silentUrl})`);
   });
 
+  it('keeps every exchange inside the operation\'s deadline', async () => {
+    const http = new AcmeHttp({ timeoutMs: 30_000 });
+    const started = Date.now();
+    const slow = await http.withDeadline(new Date(Date.now() + 300), () => http.request(silentUrl, silentUrl, 'get')).catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(slow).toBeInstanceOf(TransientError);
+    const before = hits.get('/html') ?? 0;
+    const late = await http.withDeadline(new Date(Date.now() - 1), () => http.request(`${base}/dir`, `${base}/html`, 'get')).catch((e) => e);
+    expect(late).toBeInstanceOf(TransientError);
+    expect(late.message).toContain('deadline');
+    expect(hits.get('/html') ?? 0).toBe(before); // nothing was sent
+  });
+
   it('reports a refused connection at once, with the real cause (no hidden 75 s of retries)', async () => {
     const url = `http://127.0.0.1:${await freePort()}/dir`;
     const started = Date.now();
@@ -91,6 +104,24 @@ describe('AcmeHttp', () => {
 
     const trusted = await new AcmeHttp({ trustedCaPem: tls.caPem }).request(tlsUrl, tlsUrl, 'get');
     expect(trusted.status).toBe(200);
+  });
+
+  it('builds the TLS context of an extra CA once, and it still verifies (and a wrong CA still fails)', async () => {
+    const other = await makeListenerTls('certbeat-acme-http-other-');
+    try {
+      expect(secureContextFor(tls.caPem)).toBe(secureContextFor(tls.caPem));
+      expect(secureContextFor(other.caPem)).not.toBe(secureContextFor(tls.caPem));
+      const http = new AcmeHttp({ trustedCaPem: tls.caPem });
+      // `connection: close` forces a new TLS handshake per request, each verified with the shared context.
+      for (let i = 0; i < 3; i++) {
+        expect((await http.request(tlsUrl, tlsUrl, 'get', { headers: { connection: 'close' } })).status).toBe(200);
+      }
+      const wrong = await new AcmeHttp({ trustedCaPem: other.caPem }).request(tlsUrl, tlsUrl, 'get').catch((e) => e);
+      expect(wrong).toBeInstanceOf(TransientError);
+      expect((wrong.cause as NodeJS.ErrnoException).code).toMatch(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/);
+    } finally {
+      await other.remove();
+    }
   });
 
   it('hands back a 429 at once instead of sleeping through its Retry-After', async () => {

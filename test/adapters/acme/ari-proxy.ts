@@ -1,7 +1,8 @@
 /**
  * A loopback HTTPS proxy in front of pebble for tests: pebble 2.4 has no ARI (RFC 9773), so the proxy
  * adds `renewalInfo` to the directory, answers renewalInfo GETs itself and records newOrder payloads
- * (to see `replaces`). Everything else is forwarded unchanged with the Host header kept, so pebble
+ * (to see `replaces`) and every exchange (to count calls and badNonce answers); `intercept` answers in
+ * the CA's place (e.g. a rate-limit problem). Everything else is forwarded unchanged with the Host header kept, so pebble
  * builds every URL it hands out on the proxy's address. The upstream can be switched (a pebble
  * "restart" behind a stable directory URL).
  */
@@ -16,6 +17,18 @@ export interface RenewalInfoAnswer {
   headers?: Record<string, string>;
 }
 
+export interface Exchange {
+  method: string;
+  /** Path after the origin, e.g. `/order-plz`. */
+  path: string;
+  /** Decoded JWS protected header and payload of a POST (`payload` undefined for POST-as-GET). */
+  jws?: { protected: Record<string, unknown>; payload?: Record<string, unknown> };
+  status: number;
+  problemType?: string;
+  /** The Replay-Nonce the answer handed out. */
+  replayNonce?: string;
+}
+
 export interface AriProxy {
   /** https://127.0.0.1:PORT/dir */
   directoryUrl: string;
@@ -25,6 +38,10 @@ export interface AriProxy {
   renewalInfoRequests: string[];
   /** Decoded JSON payloads of newOrder requests, in order. */
   newOrderPayloads: Array<Record<string, unknown>>;
+  /** Every exchange, in order: the JWS of a POST decoded, and the problem type of a failed answer. */
+  exchanges: Exchange[];
+  /** When it returns an answer, the proxy sends that instead of forwarding (e.g. a 429 problem). */
+  intercept?: (exchange: Omit<Exchange, 'status' | 'problemType' | 'replayNonce'>) => RenewalInfoAnswer | undefined;
   /** Decides the answer to `GET /renewal-info/<certId>`. */
   answerRenewalInfo: (certId: string) => RenewalInfoAnswer;
   /** When set, rewrites authorization objects on their way to the client (e.g. to drop dns-01). */
@@ -46,6 +63,7 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
     tlsCaPem: tls.caPem,
     renewalInfoRequests: [],
     newOrderPayloads: [],
+    exchanges: [],
     answerRenewalInfo: () => ({ status: 404, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'unknown certificate' } }),
     setUpstream(baseUrl, caPem) {
       upstream = { base: baseUrl, ca: caPem };
@@ -87,12 +105,28 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
       return;
     }
-    if (req.method === 'POST' && newOrderPath && path === newOrderPath) {
-      const jws = JSON.parse(body.toString('utf8')) as { payload: string };
-      proxy.newOrderPayloads.push(JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')));
+    const exchange: Omit<Exchange, 'status' | 'problemType' | 'replayNonce'> = { method: req.method ?? 'GET', path };
+    if (req.method === 'POST') {
+      const jws = JSON.parse(body.toString('utf8')) as { protected: string; payload: string };
+      const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+      exchange.jws = { protected: decode(jws.protected), payload: jws.payload ? decode(jws.payload) : undefined };
+      if (newOrderPath && path === newOrderPath) proxy.newOrderPayloads.push(exchange.jws.payload ?? {});
+    }
+    const instead = proxy.intercept?.(exchange);
+    if (instead) {
+      proxy.exchanges.push({ ...exchange, status: instead.status, problemType: (instead.body as { type?: string } | undefined)?.type });
+      res.writeHead(instead.status, { 'content-type': 'application/problem+json', ...(instead.headers ?? {}) });
+      res.end(instead.body === undefined ? '' : JSON.stringify(instead.body));
+      return;
     }
 
     const answer = await forward(req, body);
+    let problemType: string | undefined;
+    if (answer.status >= 400 && String(answer.headers['content-type']).includes('json')) {
+      problemType = (JSON.parse(answer.body.toString('utf8')) as { type?: string }).type;
+    }
+    const replayNonce = answer.headers['replay-nonce'];
+    proxy.exchanges.push({ ...exchange, status: answer.status, problemType, replayNonce: typeof replayNonce === 'string' ? replayNonce : undefined });
     let out = answer.body;
     if (req.method === 'GET' && path === '/dir' && answer.status === 200) {
       const directory = JSON.parse(out.toString('utf8')) as Record<string, unknown>;

@@ -56,6 +56,54 @@ describe('SecretsManagerSecretStore against the Secrets Manager emulator', () =>
   });
 });
 
+describe('SecretsManagerSecretStore.update (compare-and-swap) against the emulator', () => {
+  let emu: Awaited<ReturnType<typeof startSecretsManagerEmulator>>;
+  /** Separate SDK clients: separate Lambdas racing. */
+  let stores: SecretsManagerSecretStore[];
+  let clients: SecretsManagerClient[];
+
+  beforeAll(async () => {
+    emu = await startSecretsManagerEmulator();
+    clients = Array.from({ length: 8 }, () => client(emu.endpoint));
+    stores = clients.map((c) => new SecretsManagerSecretStore(c));
+  });
+  afterAll(async () => {
+    for (const c of clients ?? []) c.destroy();
+    await emu?.stop();
+  });
+
+  it('lets exactly one first writer win; every other writer gets the winner\'s value', async () => {
+    const results = await Promise.all(stores.map((store, i) => store.update('certbeat/first', (current) => current ?? `key-${i}`)));
+    expect(new Set(results).size).toBe(1);
+    expect(results[0]).toMatch(/^key-\d$/);
+    expect(await stores[0].get('certbeat/first')).toBe(results[0]);
+    const described = await clients[0].send(new DescribeSecretCommand({ SecretId: 'certbeat/first' }));
+    expect(Object.keys(described.VersionIdsToStages ?? {})).toHaveLength(1); // no value was ever overwritten
+  });
+
+  it('loses no entry when many writers add to the same JSON at once', async () => {
+    await stores[0].put('certbeat/merged', '{}');
+    const add = (i: number) => (current: string | undefined) => JSON.stringify({ ...JSON.parse(current ?? '{}'), [`dir-${i}`]: i });
+    await Promise.all(stores.map((store, i) => store.update('certbeat/merged', add(i))));
+    expect(JSON.parse((await stores[0].get('certbeat/merged'))!)).toEqual(Object.fromEntries(stores.map((_, i) => [`dir-${i}`, i])));
+  });
+
+  it('fills a secret created without a value (as the stack creates it), one winner', async () => {
+    await clients[0].send(new CreateSecretCommand({ Name: 'certbeat/empty-at-first' }));
+    const results = await Promise.all(stores.map((store, i) => store.update('certbeat/empty-at-first', (current) => current ?? `v${i}`)));
+    expect(new Set(results).size).toBe(1);
+    expect(await stores[0].get('certbeat/empty-at-first')).toBe(results[0]);
+  });
+
+  it('writes nothing when change keeps the value', async () => {
+    await stores[0].put('certbeat/kept', 'same');
+    await expect(stores[0].update('certbeat/kept', () => undefined)).resolves.toBe('same');
+    await expect(stores[0].update('certbeat/kept', (current) => current)).resolves.toBe('same');
+    const described = await clients[0].send(new DescribeSecretCommand({ SecretId: 'certbeat/kept' }));
+    expect(Object.keys(described.VersionIdsToStages ?? {})).toHaveLength(1);
+  });
+});
+
 describe('SecretsManagerSecretStore error classification', () => {
   /** Answers every call with the given AWS JSON error, as the real endpoint does. */
   let server: Server;
