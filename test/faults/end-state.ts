@@ -26,11 +26,11 @@ export function clockAheadMs(ms: number) {
 }
 
 /** Waits until `probe` returns a truthy value (polled), or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 30_000, what = 'condition'): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
