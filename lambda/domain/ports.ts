@@ -272,12 +272,24 @@ export interface RunLog {
 }
 
 /**
- * Public DNS lookups for pre-flight checks (delegation, CAA, CNAME). The resolver is configurable so the
- * testbed can point it at its own DNS server. Contract: a name with no such records resolves to `[]`
- * (NXDOMAIN / NODATA are not errors); network failures throw `TransientError`.
+ * Public DNS lookups for pre-flight checks (delegation, CAA, CNAME, DNSSEC). The resolver is configurable
+ * so the testbed can point it at its own DNS server. Contract: a name with no such records resolves to
+ * `[]` (NXDOMAIN / NODATA are not errors); network failures and SERVFAIL throw `TransientError`.
  */
 export interface DnsLookup {
   ns(name: string): Promise<string[]>;
   caa(name: string): Promise<Array<{ critical: number; tag: string; value: string }>>;
   cname(name: string): Promise<string[]>;
+  /**
+   * The DS records at `name` as its parent zone publishes them (RFC 4034 §5). Asked with the CD bit
+   * set: a validating resolver must hand over a broken chain's records rather than SERVFAIL, because
+   * finding that break is the point. Only records owned by `name` itself count (not a CNAME's target).
+   * `digest` is lower-case hex.
+   */
+  ds(name: string): Promise<Array<{ keyTag: number; algorithm: number; digestType: number; digest: string }>>;
+  /**
+   * The DNSKEY records at the apex `name` (RFC 4034 §2), asked with the CD bit set like `ds`.
+   * `publicKey` is base64, as in zone files; `protocol` is always 3.
+   */
+  dnskey(name: string): Promise<Array<{ flags: number; protocol: number; algorithm: number; publicKey: string }>>;
 }

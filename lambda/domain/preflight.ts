@@ -15,6 +15,7 @@ import type { Finding } from './notices.js';
 import type { DnsLookup, DnsSolver } from './ports.js';
 import { caaLookupChain, evaluateCaa, type RelevantCaaSet } from './preflight/caa.js';
 import { zoneMatch } from './preflight/zone-match.js';
+import { DNSSEC_CHECK, checkDnssec } from './preflight/dnssec.js';
 
 /** The `check` names findings carry. */
 export const PREFLIGHT_CHECKS = {
@@ -41,6 +42,7 @@ const BLOCKING_CHECKS: ReadonlySet<string> = new Set([
   PREFLIGHT_CHECKS.caa,
   PREFLIGHT_CHECKS.challengeCname,
   PREFLIGHT_CHECKS.keyType,
+  DNSSEC_CHECK,
 ]);
 
 export interface PreflightInput {
@@ -65,7 +67,7 @@ export interface PreflightDeps {
 /**
  * Runs every pre-flight check for one certificate, lookups concurrently (each distinct DNS query
  * once). Never throws for a failed lookup: it becomes a non-blocking `<check>-lookup` finding.
- * Findings come in a stable order: zone, delegation, CAA, challenge CNAME, key type, region.
+ * Findings come in a stable order: zone, delegation, CAA, challenge CNAME, key type, region, DNSSEC.
  */
 export async function runPreflight(input: PreflightInput, deps: PreflightDeps): Promise<Finding[]> {
   const dns = memoize(deps.dns);
@@ -80,13 +82,14 @@ export async function runPreflight(input: PreflightInput, deps: PreflightDeps): 
     Promise.all([...new Set(names.map(challengeRecordName))].map((c) => checkChallengeCname(c, names, dns))),
     Promise.resolve([checkKeyType(input)]),
     Promise.resolve([checkRegion(input)]),
+    checkDnssec(names, dns),
   ]);
   return sections.flat();
 }
 
 /**
- * The findings that must stop an order: failing `zone`, `delegation`, `caa`, `acme-challenge-cname`
- * and `key-type` checks. Not blocking: `region` (renewal works, the certificate is just in the wrong
+ * The findings that must stop an order: failing `zone`, `delegation`, `caa`, `acme-challenge-cname`,
+ * `key-type` and `dnssec` checks. Not blocking: `region` (renewal works, the certificate is just in the wrong
  * place), `caa-unverified` (unknown CA) and `*-lookup` (a lookup failed; the CA may still succeed).
  */
 export function blockingFindings(findings: Finding[]): Finding[] {
@@ -328,5 +331,7 @@ function memoize(dns: DnsLookup): DnsLookup {
     ns: (n) => once(`NS ${n}`, () => dns.ns(n)),
     caa: (n) => once(`CAA ${n}`, () => dns.caa(n)),
     cname: (n) => once(`CNAME ${n}`, () => dns.cname(n)),
+    ds: (n) => once(`DS ${n}`, () => dns.ds(n)),
+    dnskey: (n) => once(`DNSKEY ${n}`, () => dns.dnskey(n)),
   };
 }

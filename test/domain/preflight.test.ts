@@ -85,7 +85,7 @@ describe('runPreflight against crafted DNS', () => {
 
     expect(findings.filter((f) => !f.ok)).toEqual([]);
     expect(blockingFindings(findings)).toEqual([]);
-    expect(findings.map((f) => f.check)).toEqual(['zone', 'zone', 'delegation', 'caa', 'caa', 'acme-challenge-cname', 'key-type', 'region']);
+    expect(findings.map((f) => f.check)).toEqual(['zone', 'zone', 'delegation', 'caa', 'caa', 'acme-challenge-cname', 'key-type', 'region', 'dnssec']);
     expect(only(findings, 'caa')[0].message).toContain('allows letsencrypt.org');
     expect(only(findings, 'delegation')[0].message).toContain(ZONE_ID);
   });
@@ -337,7 +337,7 @@ describe('runPreflight when lookups fail', () => {
 
     const findings = await runPreflight(input(), { dns: lookup, zones: zonesStub() });
     const lookups = findings.filter((f) => f.check.endsWith('-lookup'));
-    expect(lookups.map((f) => f.check).sort()).toEqual(['acme-challenge-cname-lookup', 'caa-lookup', 'caa-lookup', 'delegation-lookup']);
+    expect(lookups.map((f) => f.check).sort()).toEqual(['acme-challenge-cname-lookup', 'caa-lookup', 'caa-lookup', 'delegation-lookup', 'dnssec-lookup']);
     for (const f of lookups) {
       expect(f.ok).toBe(false);
       expect(f.message).toMatch(/^could not check: /);
@@ -347,7 +347,7 @@ describe('runPreflight when lookups fail', () => {
   });
 
   it('treats a transient Route 53 failure of zoneDetails as a lookup warning', async () => {
-    const dns: DnsLookup = { ns: async () => [], caa: async () => [], cname: async () => [] };
+    const dns: DnsLookup = { ns: async () => [], caa: async () => [], cname: async () => [], ds: async () => [], dnskey: async () => [] };
     const zones: Pick<DnsSolver, 'zoneDetails'> = {
       zoneDetails: async () => {
         throw new TransientError('Route 53 throttled GetHostedZone');
@@ -364,6 +364,8 @@ describe('runPreflight when lookups fail', () => {
       ns: async (n) => (asked.push(`NS ${n}`), ROUTE53_NS),
       caa: async (n) => (asked.push(`CAA ${n}`), []),
       cname: async (n) => (asked.push(`CNAME ${n}`), []),
+      ds: async (n) => (asked.push(`DS ${n}`), []),
+      dnskey: async (n) => (asked.push(`DNSKEY ${n}`), []),
     };
     const rec = record({ names: ['example.test', '*.example.test', 'www.example.test'] });
     await runPreflight(input({ record: rec }), { dns, zones: zonesStub() });
@@ -375,6 +377,7 @@ describe('runPreflight when lookups fail', () => {
         'CAA www.example.test',
         'CNAME _acme-challenge.example.test',
         'CNAME _acme-challenge.www.example.test',
+        'DS example.test',
       ].sort(),
     );
   });

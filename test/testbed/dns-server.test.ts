@@ -130,6 +130,38 @@ describe('startDnsServer without forwarding', () => {
   it('refuses records of the wrong shape', () => {
     expect(() => dns.setRecords('bad.test', 'CAA', ['letsencrypt.org'])).toThrow(/CAA records are/);
     expect(() => dns.setRecords('bad.test', 'NS', [{ host: 'x' }])).toThrow(/NS records are strings/);
+    expect(() => dns.setRecords('bad.test', 'DS', [{ keyTag: 1, algorithm: 13, digestType: 2, digest: 'not hex' }])).toThrow(/DS records are/);
+    expect(() => dns.setRecords('bad.test', 'DNSKEY', [{ flags: 257, algorithm: 13 }])).toThrow(/DNSKEY records are/);
+  });
+
+  it('answers DS and DNSKEY records in their wire form', async () => {
+    dns.setRecords('signed.test', 'DS', [{ keyTag: 20326, algorithm: 8, digestType: 2, digest: 'E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D' }]);
+    dns.setRecords('signed.test', 'DNSKEY', [{ flags: 257, algorithm: 13, publicKey: Buffer.alloc(64, 7).toString('base64') }]);
+    const ds = await udpQuery(dns.address, 'signed.test', 'DS');
+    expect(ds.answers).toEqual([
+      expect.objectContaining({
+        type: 'DS',
+        name: 'signed.test',
+        data: { keyTag: 20326, algorithm: 8, digestType: 2, digest: Buffer.from('E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D', 'hex') },
+      }),
+    ]);
+    const keys = await udpQuery(dns.address, 'signed.test', 'DNSKEY');
+    expect(keys.answers).toEqual([expect.objectContaining({ type: 'DNSKEY', data: { flags: 257, algorithm: 13, key: Buffer.alloc(64, 7) } })]);
+    // An unsigned zone: NODATA, not NXDOMAIN, since the testbed cannot know the name does not exist elsewhere.
+    const none = await udpQuery(dns.address, 'unsigned.test', 'DS');
+    expect(none.rcode).toBe('NOERROR');
+    expect(none.answers).toEqual([]);
+  });
+
+  it('truncates a UDP answer larger than 512 bytes (no EDNS0) and serves it whole over TCP', async () => {
+    const keys = Array.from({ length: 8 }, (_, i) => ({ flags: 256, algorithm: 13, publicKey: Buffer.alloc(64, i).toString('base64') }));
+    dns.setRecords('big.test', 'DNSKEY', keys);
+    const udp = await udpQuery(dns.address, 'big.test', 'DNSKEY');
+    expect(udp.flag_tc).toBe(true);
+    expect(udp.answers).toEqual([]);
+    const tcp = await tcpQuery(dns.address, 'big.test', 'DNSKEY');
+    expect(tcp.flag_tc).toBe(false);
+    expect(tcp.answers).toHaveLength(8);
   });
 });
 
@@ -156,6 +188,13 @@ describe('startDnsServer forwarding to challtestsrv', () => {
     expect(await resolver.resolveNs('fwd.test')).toEqual(['ns-a.dns.test']);
     // challtestsrv cannot answer NS: a forwarded NS query comes back NOTIMP, which is why this server exists.
     expect((await udpQuery(dns.address, 'elsewhere.test', 'NS')).rcode).toBe('NOTIMP');
+  });
+
+  it('answers DS and DNSKEY itself, never forwarding them (challtestsrv has none)', async () => {
+    const forwarded = await udpQuery(dns.address, 'fwd-unsigned.test', 'DS');
+    expect(forwarded.rcode).toBe('NOERROR');
+    expect(forwarded.answers).toEqual([]);
+    expect((await udpQuery(dns.address, 'fwd-unsigned.test', 'DNSKEY')).rcode).toBe('NOERROR');
   });
 
   it('answers SERVFAIL when the forward server does not answer', async () => {

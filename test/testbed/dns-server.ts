@@ -1,21 +1,27 @@
 /**
  * A small authoritative DNS server for the testbed, built on `dns-packet`. It serves what tests put
- * in its table (NS, CAA, CNAME, TXT, A), which challtestsrv cannot do for NS (it answers NOTIMP), and
- * forwards every other query to challtestsrv so that one resolver address sees both.
+ * in its table (NS, CAA, CNAME, TXT, A, DS, DNSKEY), which challtestsrv cannot do for NS (it answers
+ * NOTIMP), and forwards every other query to challtestsrv so that one resolver address sees both.
  *
  * Answering rules, per query (first question only):
  * 1. records of that name and type in the table → NOERROR with them (authoritative);
  * 2. a CNAME at the name (and a query for another type) → the CNAME, followed within the table;
  * 3. a name the table knows, queried for NS, CAA or CNAME → NOERROR with no records (NODATA);
- * 4. otherwise → forwarded to `forward` when given (SERVFAIL when it does not answer), else NODATA
+ * 4. DS or DNSKEY not in the table → NODATA, never forwarded: challtestsrv has none, and the testbed's
+ *    zones are unsigned unless a test says otherwise;
+ * 5. otherwise → forwarded to `forward` when given (SERVFAIL when it does not answer), else NODATA
  *    for a known name and NXDOMAIN for an unknown one.
- * Listens on UDP and TCP, 127.0.0.1, one ephemeral port.
+ * DS records live in the table under the child's name, as a resolver answers them (the server does not
+ * model zone cuts). Records are served unsigned (no RRSIG): enough for certbeat's DS-to-DNSKEY check.
+ * Listens on UDP and TCP, 127.0.0.1, one ephemeral port. Over UDP, an answer larger than the client's
+ * EDNS0 payload size (512 bytes without EDNS0) comes back empty with TC set, as real servers do, so
+ * clients' TCP fallback is exercised.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 
-export type DnsRecordType = 'NS' | 'CAA' | 'CNAME' | 'TXT' | 'A';
+export type DnsRecordType = 'NS' | 'CAA' | 'CNAME' | 'TXT' | 'A' | 'DS' | 'DNSKEY';
 
 /** Record shapes `setRecords` accepts, per type. */
 export interface DnsRecordInputs {
@@ -29,6 +35,10 @@ export interface DnsRecordInputs {
   TXT: string;
   /** An IPv4 address. */
   A: string;
+  /** A delegation signer; `digest` in hex, as in zone files. */
+  DS: { keyTag: number; algorithm: number; digestType: number; digest: string };
+  /** A zone key; `publicKey` in base64, as in zone files (protocol is always 3). */
+  DNSKEY: { flags: number; algorithm: number; publicKey: string };
 }
 
 export interface DnsServer {
@@ -52,8 +62,10 @@ const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, FORMERR: 1 } as const;
 const FLAG_AA = 1 << 10;
 const FLAG_RD = 1 << 8;
 const FLAG_RA = 1 << 7;
+const FLAG_TC = 1 << 9;
 const TTL = 60;
 const OWN_TYPES = new Set(['NS', 'CAA', 'CNAME']);
+const NEVER_FORWARDED = new Set(['DS', 'DNSKEY']);
 
 function norm(name: string): string {
   return name.trim().toLowerCase().replace(/\.$/, '');
@@ -79,6 +91,20 @@ function toAnswerData(type: DnsRecordType, r: unknown): unknown {
         throw new TypeError(`CAA records are { flags?, tag, value }, got ${JSON.stringify(r)}`);
       }
       return { flags: c.flags ?? 0, tag: c.tag, value: c.value };
+    }
+    case 'DS': {
+      const d = r as Partial<DnsRecordInputs['DS']>;
+      if (!d || ![d.keyTag, d.algorithm, d.digestType].every(Number.isInteger) || typeof d.digest !== 'string' || !/^[0-9a-f]*$/i.test(d.digest)) {
+        throw new TypeError(`DS records are { keyTag, algorithm, digestType, digest (hex) }, got ${JSON.stringify(r)}`);
+      }
+      return { keyTag: d.keyTag, algorithm: d.algorithm, digestType: d.digestType, digest: Buffer.from(d.digest, 'hex') };
+    }
+    case 'DNSKEY': {
+      const k = r as Partial<DnsRecordInputs['DNSKEY']>;
+      if (!k || !Number.isInteger(k.flags) || !Number.isInteger(k.algorithm) || typeof k.publicKey !== 'string') {
+        throw new TypeError(`DNSKEY records are { flags, algorithm, publicKey (base64) }, got ${JSON.stringify(r)}`);
+      }
+      return { flags: k.flags, algorithm: k.algorithm, key: Buffer.from(k.publicKey, 'base64') };
     }
   }
 }
@@ -155,6 +181,7 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsSe
     if (answers) return reply(query, RCODE.NOERROR, answers);
     const known = table.has(name);
     if (known && OWN_TYPES.has(q.type)) return reply(query, RCODE.NOERROR, []);
+    if (NEVER_FORWARDED.has(q.type)) return reply(query, RCODE.NOERROR, []);
     if (forward) return (await forwardQuery(msg)) ?? reply(query, RCODE.SERVFAIL, []);
     return reply(query, known ? RCODE.NOERROR : RCODE.NXDOMAIN, []);
   }
@@ -162,7 +189,7 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsSe
   const onUdp = (udp: dgram.Socket) =>
     udp.on('message', (msg, rinfo) => {
       void answer(msg).then((resp) => {
-        if (resp) udp.send(resp, rinfo.port, rinfo.address);
+        if (resp) udp.send(fitUdp(msg, resp), rinfo.port, rinfo.address);
       });
     });
 
@@ -217,6 +244,20 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsSe
       ]);
     },
   };
+}
+
+/** The response as a UDP client may receive it: truncated (TC, no records) when over its payload size. */
+function fitUdp(query: Buffer, resp: Buffer): Buffer {
+  let limit = 512;
+  try {
+    const opt = dnsPacket.decode(query).additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+    if (opt?.udpPayloadSize) limit = Math.max(512, opt.udpPayloadSize);
+  } catch {
+    return resp;
+  }
+  if (resp.length <= limit) return resp;
+  const decoded = dnsPacket.decode(resp);
+  return dnsPacket.encode({ ...decoded, flags: (decoded.flags ?? 0) | FLAG_TC, answers: [], authorities: [], additionals: [] });
 }
 
 /** Binds a UDP socket to an ephemeral port, then TCP to the same one; on a clash, tries a new port. */

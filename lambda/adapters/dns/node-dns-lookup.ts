@@ -1,11 +1,13 @@
 /**
- * `DnsLookup` over Node's c-ares resolver (`node:dns/promises`). The resolver's servers are
- * configurable so the testbed can point pre-flight checks at its own DNS server; without servers it
- * uses the system's.
+ * `DnsLookup` over Node's c-ares resolver (`node:dns/promises`), and raw `dns-packet` queries for the
+ * DNSSEC types c-ares cannot ask (DS, DNSKEY). The resolver's servers are configurable so the testbed
+ * can point pre-flight checks at its own DNS server; without servers it uses the system's.
  */
 import { Resolver } from 'node:dns/promises';
+import type { Answer } from 'dns-packet';
 import { TransientError } from '../../domain/errors.js';
 import type { DnsLookup } from '../../domain/ports.js';
+import { parseServer, rawQuery, type Server } from './raw-query.js';
 
 export interface NodeDnsLookupOptions {
   /** Resolver addresses as `host:port` (or plain IPs for port 53); default: the system's. */
@@ -29,12 +31,16 @@ export class NodeDnsLookup implements DnsLookup {
   private readonly servers?: string[];
   private readonly timeoutMs: number;
   private readonly serversText: string;
+  /** The same servers c-ares uses, in its order, for the raw DS / DNSKEY queries. */
+  private readonly rawServers: Server[];
 
   constructor(options: NodeDnsLookupOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.servers = options.servers?.length ? [...options.servers] : undefined;
     // Validates the addresses now, not at the first lookup.
-    this.serversText = this.newResolver().getServers().join(', ') || 'the system resolver';
+    const effective = this.newResolver().getServers();
+    this.serversText = effective.join(', ') || 'the system resolver';
+    this.rawServers = effective.map(parseServer);
   }
 
   async ns(name: string): Promise<string[]> {
@@ -52,6 +58,45 @@ export class NodeDnsLookup implements DnsLookup {
 
   async cname(name: string): Promise<string[]> {
     return (await this.query('CNAME', name, (r) => r.resolveCname(name))).map(normalize);
+  }
+
+  async ds(name: string): Promise<Array<{ keyTag: number; algorithm: number; digestType: number; digest: string }>> {
+    return (await this.rawRecords('DS', name)).map((a) => {
+      const d = (a as { data: unknown }).data as { keyTag: number; algorithm: number; digestType: number; digest: Buffer };
+      return { keyTag: d.keyTag, algorithm: d.algorithm, digestType: d.digestType, digest: d.digest.toString('hex') };
+    });
+  }
+
+  async dnskey(name: string): Promise<Array<{ flags: number; protocol: number; algorithm: number; publicKey: string }>> {
+    return (await this.rawRecords('DNSKEY', name)).map((a) => {
+      // dns-packet refuses any protocol but 3 while decoding, so 3 is what was on the wire.
+      const d = (a as { data: unknown }).data as { flags: number; algorithm: number; key: Buffer };
+      return { flags: d.flags, protocol: 3, algorithm: d.algorithm, publicKey: d.key.toString('base64') };
+    });
+  }
+
+  /**
+   * Records of `type` owned by `name`, asking each server once in turn until one answers NOERROR or
+   * NXDOMAIN (as c-ares does with `tries: 1`).
+   */
+  private async rawRecords(type: 'DS' | 'DNSKEY', name: string): Promise<Answer[]> {
+    const owner = normalize(name);
+    let failure: { what: string; cause: unknown } = { what: 'no resolver configured', cause: undefined };
+    for (const server of this.rawServers) {
+      try {
+        const reply = await rawQuery(server, owner, type, this.timeoutMs);
+        if (reply.rcode === 'NXDOMAIN') return [];
+        if (reply.rcode === 'NOERROR') return reply.answers.filter((a) => a.type === type && normalize(a.name) === owner);
+        failure = { what: reply.rcode, cause: undefined };
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        failure = { what: message === 'ETIMEOUT' ? `no answer within ${this.timeoutMs} ms` : message, cause: e };
+      }
+    }
+    throw new TransientError(`DNS ${type} lookup of ${name} failed at ${this.serversText}: ${failure.what}`, {
+      cause: failure.cause,
+      remediation: 'Retried on the next run; if it persists, check that the DNS resolver is reachable and answers this query type.',
+    });
   }
 
   private newResolver(): Resolver {
