@@ -250,7 +250,7 @@ describe('runPreflight against crafted DNS', () => {
 });
 
 describe('runPreflight: names within their hosted zone', () => {
-  const dns: DnsLookup = { ns: async () => ROUTE53_NS, caa: async () => [], cname: async () => [] };
+  const dns: DnsLookup = { ns: async () => ROUTE53_NS, caa: async () => [], cname: async () => [], ds: async () => [], dnskey: async () => [] };
 
   it('blocks a name assigned to a zone it lies outside of, naming the zone and the `zones` field', async () => {
     const rec = record({ names: ['example.test', 'shop.example.test', 'www.other.test'], zones: { 'www.other.test': ZONE_ID } });
@@ -301,7 +301,7 @@ describe('runPreflight with the Route 53 solver and emulator', () => {
     const zoneA = await emu.createZone('alpha.test');
     const zoneB = await emu.createZone('beta.test');
     const solver = new Route53DnsSolver({ client, clock: { now: () => new Date() } });
-    const dns: DnsLookup = { ns: async () => [], caa: async () => [], cname: async () => [] };
+    const dns: DnsLookup = { ns: async () => [], caa: async () => [], cname: async () => [], ds: async () => [], dnskey: async () => [] };
     const certs = Array.from({ length: 60 }, (_, i) => {
       const [domainName, zoneId] = i % 2 === 0 ? ['alpha.test', zoneA] : ['beta.test', zoneB];
       return record({ id: `c${i}`, names: [`s${i}.${domainName}`, `*.s${i}.${domainName}`], zones: {} });
