@@ -104,8 +104,12 @@ function keyTypeOf(cert: X509Certificate | undefined): KeyType | undefined {
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-const UNKNOWN_OUTCOME_REMEDIATION =
-  'Nothing to do: the next attempt first looks in ACM for a certificate with this certbeat:id before importing again, so no duplicate is created. If two ACM certificates carry the same certbeat:id tag, keep the one whose ARN the inventory records and delete the other once nothing uses it.';
+/** What to do about an import whose outcome is unknown: a re-import is idempotent, a first import is not. */
+function unknownOutcomeRemediation(arn: string | undefined): string {
+  return arn
+    ? `Nothing to do: re-importing into ${arn} again is safe, and the next attempt does so.`
+    : 'Nothing to do: the next attempt first looks in ACM for a certificate with this certbeat:id before importing again, so no duplicate is created. If two ACM certificates carry the same certbeat:id tag, keep the one whose ARN the inventory records and delete the other once nothing uses it.';
+}
 
 /**
  * Contract (see `CertificateStore`): `import` sends ImportCertificate with the certificate, chain and key
@@ -140,7 +144,7 @@ export class AcmCertificateStore implements CertificateStore {
       if (!out.CertificateArn) {
         throw new ImportOutcomeUnknownError('ACM accepted the import but returned no ARN', {
           targetArn: request.arn,
-          remediation: UNKNOWN_OUTCOME_REMEDIATION,
+          remediation: unknownOutcomeRemediation(request.arn),
         });
       }
       return out.CertificateArn;
@@ -206,7 +210,7 @@ export class AcmCertificateStore implements CertificateStore {
       const what = arn ? `re-import into ${arn}` : 'import of a new certificate';
       return new ImportOutcomeUnknownError(
         `the ${what} may or may not have been committed by ACM (${name}${status ? `, HTTP ${status}` : ''}): ${message}`,
-        { cause: e, targetArn: arn, remediation: UNKNOWN_OUTCOME_REMEDIATION },
+        { cause: e, targetArn: arn, remediation: unknownOutcomeRemediation(arn) },
       );
     }
     const common = commonAcmError(e, 'import a certificate', arn);

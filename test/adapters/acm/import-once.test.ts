@@ -138,6 +138,7 @@ describe('a first import whose answer is lost', () => {
     const err = await store.import({ arn, ...certs.ec2, chainPem: certs.chainPem, tags: {} }).catch((e) => e);
     expect(err).toBeInstanceOf(ImportOutcomeUnknownError);
     expect(err.targetArn).toBe(arn);
+    expect(err.remediation).toBe(`Nothing to do: re-importing into ${arn} again is safe, and the next attempt does so.`);
     expect(proxy.imports).toBe(1);
     expect(acm.certificates().find((c) => c.arn === arn)?.importCount).toBe(2);
   });
