@@ -10,6 +10,7 @@ import { addCommand } from './commands/add.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listCommand, removeCommand, setStatusCommand, showCommand } from './commands/inventory.js';
 import { renewCommand, runCommand, unlockCommand } from './commands/renewals.js';
+import { repairCommand } from './commands/repair.js';
 import { CliContext } from './context.js';
 import { DEFAULT_STACK_NAME, FUNCTION_ENV, STACK_ENV } from './environment.js';
 import { EXIT, EXIT_CODES_HELP, UsageError, exitCodeFor, type ExitCode } from './exit-codes.js';
@@ -132,6 +133,14 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .argument('<id>')
     .action(async (id: string) => {
       code = await unlockCommand(context(program), id);
+    });
+
+  program
+    .command('repair')
+    .description('write the due-index fields (dueShard, nextCheckAt) missing from items written by hand')
+    .argument('[id]', 'one certificate (default: every item that needs it)')
+    .action(async (id: string | undefined) => {
+      code = await repairCommand(context(program), id);
     });
 
   program

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from './domain/errors.js';
+import type { CertificateStore } from './domain/ports.js';
 
 const renew = z.object({ action: z.literal('renew'), certificateId: z.string().min(1) });
 const digest = z.object({ action: z.literal('digest') });
@@ -21,6 +22,8 @@ export interface RunRequest {
   ids?: string[];
   /** Renew even outside the window ("renew now"). */
   force?: boolean;
+  /** The ACM certificates an `acm-expiry` event is about (its `resources`); see `certbeatIdsOf`. */
+  arns?: string[];
 }
 
 export function parseEvent(event: unknown): RunRequest {
@@ -29,12 +32,27 @@ export function parseEvent(event: unknown): RunRequest {
   if (digest.safeParse(event).success) return { trigger: 'digest' };
   const m = run.safeParse(event);
   if (m.success) return { trigger: m.data.reason === 'deploy' ? 'deploy' : 'manual' };
-  // ACM's event names the certificate; the due query covers it (the policy decides), so run as scheduled.
-  if (acmExpiry.safeParse(event).success) return { trigger: 'acm-expiry' };
+  // ACM sends this event daily for every certificate in the account close to expiry, certbeat's or not:
+  // the ARNs let the handler run only certbeat's own (see certbeatIdsOf) instead of a full run per event.
+  const a = acmExpiry.safeParse(event);
+  if (a.success) return { trigger: 'acm-expiry', arns: a.data.resources };
   if (schedule.safeParse(event).success || event === undefined || (typeof event === 'object' && event !== null && Object.keys(event).length === 0)) {
     return { trigger: 'schedule' };
   }
   throw new ConfigurationError('unrecognised event', {
     remediation: 'Invoke with {"action":"run"}, {"action":"renew","certificateId":"<id>"}, {"action":"digest"}, or from the schedule.',
   });
+}
+
+/**
+ * The certbeat ids of the certificates an ACM event names (their `certbeat:id` tags), without duplicates.
+ * Empty when none is certbeat's: the event is then none of certbeat's business.
+ */
+export async function certbeatIdsOf(arns: readonly string[], store: Pick<CertificateStore, 'certificateIdOf'>): Promise<string[]> {
+  const ids: string[] = [];
+  for (const arn of new Set(arns)) {
+    const id = await store.certificateIdOf(arn);
+    if (id !== undefined && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
 }

@@ -14,10 +14,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { createAdapters, createRenewalService, systemClock, type AwsClients } from './composition.js';
 import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
-import { parseEvent } from './event.js';
+import { certbeatIdsOf, parseEvent } from './event.js';
 import { sendDigest } from './domain/digest.js';
 import type { RenewalService } from './domain/renewal-service.js';
-import type { RunSummary } from './domain/run-summary.js';
+import { emptySummary, type RunSummary } from './domain/run-summary.js';
 
 const logger = new Logger({ serviceName: 'certbeat' });
 const metrics = new Metrics({ namespace: 'certbeat', serviceName: 'certbeat' });
@@ -68,6 +68,14 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
   logger.addContext(context);
   const { service, config, adapters } = build();
   const request = parseEvent(event);
+  if (request.trigger === 'acm-expiry') {
+    // One ListTagsForCertificate per ARN: other certificates in the account must not start a run each.
+    request.ids = await certbeatIdsOf(request.arns ?? [], adapters.store);
+    if (request.ids.length === 0) {
+      logger.info('not a certbeat certificate', { arns: request.arns });
+      return emptySummary();
+    }
+  }
   logger.info('run started', { trigger: request.trigger, ids: request.ids });
   if (request.trigger === 'digest') {
     const recipients = config.digestRecipients.length > 0 ? config.digestRecipients : config.defaultRecipients;

@@ -2,8 +2,13 @@
  * The Lambda handler on the testbed, configured only through its environment as in AWS: two
  * concurrent invocations never issue a certificate twice; short remaining time leaves work for later.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImportCertificateCommand } from '@aws-sdk/client-acm';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificates } from './adapters/acm/test-certificates.js';
 import { startPipeline, type Pipeline } from './support/pipeline.js';
 
 let p: Pipeline;
@@ -71,5 +76,52 @@ describe('handler', () => {
     const [mail] = (await p.tb.ses.mails()).filter((m) => m.to.includes('digest@example.test'));
     expect(mail.subject).toMatch(/^certbeat digest: 4 certificates/);
     for (const id of ['a', 'b', 'c', 'late']) expect(mail.text).toContain(id);
+  });
+
+  describe("ACM's approaching-expiration event", () => {
+    const acmEvent = (...resources: string[]) => ({
+      source: 'aws.acm',
+      'detail-type': 'ACM Certificate Approaching Expiration',
+      resources,
+    });
+    let foreignArn: string;
+
+    beforeAll(async () => {
+      // A certificate of someone else in the same account, and a certbeat certificate that is due.
+      const dir = await mkdtemp(join(tmpdir(), 'certbeat-handler-'));
+      try {
+        const certs = await makeCertificates(dir);
+        const out = await p.tb.clients().acm.send(
+          new ImportCertificateCommand({
+            Certificate: Buffer.from(certs.ec1.certificatePem),
+            PrivateKey: Buffer.from(certs.ec1.privateKeyPem),
+            CertificateChain: Buffer.from(certs.chainPem),
+            Tags: [{ Key: 'team', Value: 'web' }],
+          }),
+        );
+        foreignArn = out.CertificateArn!;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      await p.add({ id: 'waiting', names: ['waiting.fleet.test'] });
+    });
+
+    it('does nothing for certificates that are not certbeat’s', async () => {
+      const unknownArn = 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000';
+      const summary = await handler(acmEvent(foreignArn, unknownArn), context('acm-foreign'));
+      expect(summary).toEqual({ renewed: [], notDue: [], failed: [], skipped: [], invalid: [] });
+      expect((await p.inventory.get('waiting'))!.acmArn).toBeUndefined();
+    });
+
+    it('runs only the certbeat certificates it names, by their certbeat:id tag, within their window', async () => {
+      const a = (await p.inventory.get('a'))!;
+      const summary = await handler(acmEvent(a.acmArn!, foreignArn), context('acm-own'));
+      // Just renewed, so not due; and the due "waiting" is left to the schedule.
+      expect(summary.renewed).toEqual([]);
+      expect(summary.notDue.map((n) => n.id)).toEqual(['a']);
+      expect([...summary.failed, ...summary.skipped, ...summary.invalid]).toEqual([]);
+      expect((await p.inventory.get('waiting'))!.acmArn).toBeUndefined();
+      expect((await p.inventory.get('a'))!.serial).toBe(a.serial);
+    });
   });
 });

@@ -45,6 +45,25 @@ export class TransientError extends CertbeatError {
   }
 }
 
+/**
+ * An import whose outcome is not known: ACM answered 5xx, the connection broke or timed out after the
+ * request was sent, or ACM answered without an ARN. The import may have been committed. A re-import into
+ * `targetArn` is idempotent and may simply be tried again; a first import (no `targetArn`) must not be:
+ * look for the certificate with `CertificateStore.findByTag` first, or ACM ends up with two certificates
+ * for one certbeat id and only one of them is renewed.
+ */
+export class ImportOutcomeUnknownError extends TransientError {
+  /** The ARN of a re-import; absent for a first import. */
+  readonly targetArn?: string;
+  constructor(message: string, options: CertbeatErrorOptions & { targetArn?: string } = {}) {
+    super(message, options);
+    this.targetArn = options.targetArn;
+  }
+  override get kind() {
+    return 'import outcome unknown';
+  }
+}
+
 /** A rate limit (ACME `rateLimited`, AWS throttling past our retries). */
 export class RateLimitedError extends CertbeatError {
   readonly retryAfter?: Date;

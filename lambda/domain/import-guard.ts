@@ -26,14 +26,14 @@ export function isDefiniteRefusal(e: unknown): boolean {
  */
 export async function findImported(
   store: CertificateStore,
-  record: Pick<CertificateRecord, 'id' | 'acmArn'>,
+  record: Pick<CertificateRecord, 'id' | 'acmArn' | 'names'>,
   serial: string,
 ): Promise<{ match?: StoredCertificate; others: StoredCertificate[] }> {
   if (record.acmArn) {
     const stored = await store.describe(record.acmArn);
     return { match: stored && sameSerial(stored.serial, serial) ? stored : undefined, others: [] };
   }
-  const tagged = await store.findByTag(record.id);
+  const tagged = await store.findByTag(record.id, record.names);
   const match = tagged.find((c) => sameSerial(c.serial, serial));
   return { match, others: tagged.filter((c) => c !== match) };
 }

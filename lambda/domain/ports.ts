@@ -217,15 +217,30 @@ export interface ImportRequest {
 /**
  * Where certificates are served from (ACM).
  *
- * Contract: `import` re-imports into `arn` when given (the ARN never changes, so CloudFront and ALB keep
- * serving it) and returns the ARN; it throws `ImportFailedError` when ACM refuses (e.g. a key type change).
- * `describe` returns `undefined` for an unknown ARN.
+ * Contract:
+ * - `import` re-imports into `arn` when given (the ARN never changes, so CloudFront and ALB keep serving
+ *   it) and returns the ARN. It sends the import once and never retries it itself, whatever client it was
+ *   given. A definite refusal throws `ImportFailedError` (e.g. a key type change), `ConfigurationError`
+ *   (permissions, malformed ARN) or `TransientError` (throttling, ACM unreachable): nothing was imported.
+ *   When the import may have been committed (5xx, connection lost or timeout after sending, no ARN in the
+ *   answer) it throws `ImportOutcomeUnknownError`; after one for a first import, call `findByTag` before
+ *   importing again.
+ * - `describe` returns `undefined` for an unknown ARN.
  */
 export interface CertificateStore {
   import(request: ImportRequest): Promise<string>;
   describe(arn: string): Promise<StoredCertificate | undefined>;
-  /** Every imported ACM certificate tagged `certbeat:id = certificateId` (after an ambiguous import). */
-  findByTag(certificateId: string): Promise<StoredCertificate[]>;
+  /**
+   * Every imported certificate in the region tagged `certbeat:id = certificateId` (usually one; more means
+   * an earlier import was duplicated), described (serial, notAfter, key type, InUseBy). Costs one
+   * ListCertificates per 1,000 certificates and one ListTagsForCertificate per candidate: call it only
+   * after an `ImportOutcomeUnknownError` or for a record whose first import is unfinished. `names` (the
+   * names of the certificate that was imported) narrows the candidates to certificates ACM lists with at
+   * least one of them. It throws rather than return an incomplete list.
+   */
+  findByTag(certificateId: string, names?: readonly string[]): Promise<StoredCertificate[]>;
+  /** The `certbeat:id` tag of a certificate; `undefined` when it has none or ACM does not know the ARN. */
+  certificateIdOf(arn: string): Promise<string | undefined>;
 }
 
 export interface MailMessage {

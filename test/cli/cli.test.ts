@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbInventory } from '../../lambda/adapters/dynamodb/dynamodb-inventory.js';
 import { Route53DnsSolver } from '../../lambda/adapters/route53/route53-dns-solver.js';
@@ -65,7 +65,7 @@ describe('certbeat', () => {
   it('--help lists the commands and documents the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const command of ['add', 'list', 'show', 'renew', 'pause', 'resume', 'remove', 'doctor', 'run']) {
+    for (const command of ['add', 'list', 'show', 'renew', 'pause', 'resume', 'remove', 'repair', 'doctor', 'run']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(r.stdout).toMatch(/Exit codes:[\s\S]*0 +ok[\s\S]*1 +some certificate failed[\s\S]*2 +bad input[\s\S]*3 +environment not found/);
@@ -236,6 +236,30 @@ describe('certbeat', () => {
     expect(r.stdout).toContain(`the certificate stays in ACM (${arn})`);
     expect(await ids()).toEqual(['web']);
     expect(tb.acm.certificates().some((c) => c.arn === arn)).toBe(true);
+  });
+
+  it('repair makes an item written by hand without dueShard and nextCheckAt visible to the schedule', async () => {
+    const { tableName } = tb;
+    const doc = DynamoDBDocumentClient.from(tb.clients().dynamodb);
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { id: 'hand', names: ['hand.example.test'], zones: {}, directoryUrl: tb.directoryUrl, keyType: 'ec256', owners: [], status: 'active' },
+      }),
+    );
+    const before = await cli(['list']);
+    expect(before.code).toBe(0);
+    expect(before.stderr).toMatch(/invalid hand: .*run `certbeat repair hand`/);
+
+    const r = await cli(['repair']);
+    expect(r, r.stderr).toMatchObject({ code: 0 });
+    expect(r.stdout).toMatch(/^repaired hand: set dueShard to "active", set nextCheckAt to \S+$/m);
+    const item = (await doc.send(new GetCommand({ TableName: tableName, Key: { id: 'hand' } }))).Item!;
+    expect(item.dueShard).toBe('active');
+    expect((await inventory.listDue(new Date(Date.now() + 1000))).records.map((rec) => rec.id)).toContain('hand');
+
+    expect(await cli(['repair', 'hand'])).toMatchObject({ code: 0, stdout: 'hand: dueShard and nextCheckAt are fine, nothing to repair\n' });
+    expect((await cli(['remove', 'hand'])).code).toBe(0);
   });
 
   it('exits 3 when the environment does not configure certbeat', async () => {

@@ -53,7 +53,8 @@ describe('first import', () => {
         return arn;
       },
       describe: (arn) => acm.describe(arn),
-      findByTag: (id) => acm.findByTag(id),
+      findByTag: (id, names) => acm.findByTag(id, names),
+      certificateIdOf: (arn) => acm.certificateIdOf(arn),
     };
     const first = await p.service(undefined, { store: flaky }).run(runOptions());
     outage?.clear();

@@ -194,6 +194,28 @@ describe('ACM emulator through @aws-sdk/client-acm', () => {
     expect(seen.sort()).toEqual(emu.certificates().map((c) => c.arn).sort());
   });
 
+  it('lists at most 100 SANs per certificate and flags the rest, as ACM does; DescribeCertificate has them all', async () => {
+    const names = Array.from({ length: 101 }, (_, i) => `n${i}.many.example.test`);
+    const leaf = await ca.issue('ec256', names);
+    const { CertificateArn } = await acm.send(new ImportCertificateCommand(importInput(leaf)));
+    const list = await acm.send(new ListCertificatesCommand({ Includes: { keyTypes: ['EC_prime256v1'] } }));
+    const summary = list.CertificateSummaryList!.find((c) => c.CertificateArn === CertificateArn)!;
+    expect(summary.SubjectAlternativeNameSummaries).toEqual(names.slice(0, 100));
+    expect(summary.HasAdditionalSubjectAlternativeNames).toBe(true);
+    expect(summary.Type).toBe('IMPORTED');
+    const described = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+    expect(described.Certificate?.SubjectAlternativeNames).toHaveLength(101);
+    await acm.send(new DeleteCertificateCommand({ CertificateArn }));
+  });
+
+  it('answers ListTagsForCertificate for an unknown ARN with ResourceNotFoundException', async () => {
+    const err = await failure(
+      acm.send(new ListTagsForCertificateCommand({ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000' })),
+    );
+    expect(err.name).toBe('ResourceNotFoundException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+  });
+
   it('tags, reports InUseBy, and refuses to delete a certificate in use', async () => {
     const leaf = await ca.issue('ec256', ['used.example.test']);
     const { CertificateArn } = await acm.send(new ImportCertificateCommand(importInput(leaf)));

@@ -51,6 +51,7 @@ const ALL_KEY_TYPES = ['RSA_1024', 'RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_prime
 // ListCertificates without Includes.keyTypes returns only these (ACM's documented default filter).
 const DEFAULT_KEY_TYPES = ['RSA_1024', 'RSA_2048'];
 const MAX_TAGS = 50;
+const MAX_LISTED_SANS = 100;
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 
 export async function startAcmEmulator(opts: { region?: string; accountId?: string } = {}): Promise<AcmEmulator> {
@@ -189,8 +190,9 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
       CertificateSummaryList: page.map((c) => ({
         CertificateArn: c.arn,
         DomainName: c.info.domainName,
-        SubjectAlternativeNameSummaries: c.info.subjectAlternativeNames,
-        HasAdditionalSubjectAlternativeNames: false,
+        // ACM lists at most the first 100 SANs here and flags the rest (DescribeCertificate has them all).
+        SubjectAlternativeNameSummaries: c.info.subjectAlternativeNames.slice(0, MAX_LISTED_SANS),
+        HasAdditionalSubjectAlternativeNames: c.info.subjectAlternativeNames.length > MAX_LISTED_SANS,
         Status: 'ISSUED',
         Type: 'IMPORTED',
         KeyAlgorithm: c.info.keyAlgorithm,

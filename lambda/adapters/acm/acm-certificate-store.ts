@@ -10,10 +10,12 @@ import {
   type CertificateDetail,
   type Tag,
 } from '@aws-sdk/client-acm';
-import { CertbeatError, ImportFailedError, TransientError } from '../../domain/errors.js';
-import type { KeyType, StoredCertificate } from '../../domain/model.js';
+import { CertbeatError, ImportFailedError, ImportOutcomeUnknownError, TransientError } from '../../domain/errors.js';
+import { CERTIFICATE_ID_TAG, type KeyType, type StoredCertificate } from '../../domain/model.js';
 import type { CertificateStore, ImportRequest } from '../../domain/ports.js';
-import { commonAcmError, isTagError, sdkErrorFacts } from './acm-errors.js';
+import { commonAcmError, isTagError, outcomeUnknown, sdkErrorFacts } from './acm-errors.js';
+import { listImported, tagsOf, withTag } from './acm-tag-search.js';
+import { firstAttemptError, sendOnce } from './send-once.js';
 
 /** ACM's KeyAlgorithm names for the key types certbeat orders. */
 const KEY_TYPES: Record<string, KeyType> = {
@@ -102,35 +104,77 @@ function keyTypeOf(cert: X509Certificate | undefined): KeyType | undefined {
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
+/** What to do about an import whose outcome is unknown: a re-import is idempotent, a first import is not. */
+function unknownOutcomeRemediation(arn: string | undefined): string {
+  return arn
+    ? `Nothing to do: re-importing into ${arn} again is safe, and the next attempt does so.`
+    : 'Nothing to do: the next attempt first looks in ACM for a certificate with this certbeat:id before importing again, so no duplicate is created. If two ACM certificates carry the same certbeat:id tag, keep the one whose ARN the inventory records and delete the other once nothing uses it.';
+}
+
 /**
  * Contract (see `CertificateStore`): `import` sends ImportCertificate with the certificate, chain and key
  * as bytes; with `request.arn` it re-imports into that ARN (no tags: ACM refuses them on re-import),
  * without it it imports anew with the request's tags plus `certbeat:names`, all bounded to ACM's tag rules.
- * It returns the ARN. ACM's refusals become `ImportFailedError` with a remediation (key type change,
- * deleted ARN, quota, chain), permissions `ConfigurationError`, throttling/5xx/network `TransientError`.
- * `describe` returns `undefined` for an ARN ACM does not know. No error or log carries the private key.
+ * It returns the ARN. ImportCertificate goes out exactly once, whatever retries the client is configured
+ * with (see send-once.ts): a 5xx, a broken connection or a timeout after sending becomes
+ * `ImportOutcomeUnknownError` (the import may be committed), never a second import. ACM's definite
+ * refusals become `ImportFailedError` with a remediation (key type change, deleted ARN, quota, chain),
+ * permissions `ConfigurationError`, throttling and unreachable ACM `TransientError`.
+ * `describe` returns `undefined` for an ARN ACM does not know; reads keep the client's own retries, which
+ * are harmless for them. No error or log carries the private key.
  */
 export class AcmCertificateStore implements CertificateStore {
-  constructor(private readonly client: ACMClient) {}
+  constructor(
+    private readonly client: ACMClient,
+    private readonly options: { listPageSize?: number } = {},
+  ) {}
 
   async import(request: ImportRequest): Promise<string> {
     const cert = parseCertificate(request.certificatePem);
     const chain = request.chainPem.trim();
     try {
       const out = await this.client.send(
-        new ImportCertificateCommand({
+        sendOnce(new ImportCertificateCommand({
           Certificate: utf8(request.certificatePem),
           PrivateKey: utf8(request.privateKeyPem),
           ...(chain ? { CertificateChain: utf8(request.chainPem) } : {}),
           ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags(request.tags, namesOf(cert)) }),
-        }),
+        })),
       );
-      if (!out.CertificateArn) throw new TransientError('ACM accepted the import but returned no ARN');
+      if (!out.CertificateArn) {
+        throw new ImportOutcomeUnknownError('ACM accepted the import but returned no ARN', {
+          targetArn: request.arn,
+          remediation: unknownOutcomeRemediation(request.arn),
+        });
+      }
       return out.CertificateArn;
     } catch (e) {
       if (e instanceof CertbeatError) throw e;
-      throw await this.importError(e, request, cert);
+      throw await this.importError(firstAttemptError(e), request, cert);
     }
+  }
+
+  async findByTag(certificateId: string, names?: readonly string[]): Promise<StoredCertificate[]> {
+    const candidates = await listImported(this.client, names, this.options.listPageSize);
+    const arns = await withTag(
+      this.client,
+      candidates.map((c) => c.CertificateArn).filter((a): a is string => a !== undefined),
+      CERTIFICATE_ID_TAG,
+      tagValue(certificateId),
+    );
+    const found: StoredCertificate[] = [];
+    for (const arn of arns) {
+      // Describe for serial and InUseBy, which the list does not give; one deleted meanwhile is skipped.
+      const stored = await this.describe(arn);
+      if (stored) found.push(stored);
+    }
+    return found;
+  }
+
+  async certificateIdOf(arn: string): Promise<string | undefined> {
+    if (!/^arn:aws[a-z-]*:acm:/.test(arn)) return undefined;
+    const tags = await tagsOf(this.client, arn);
+    return tags?.find((t) => t.Key === CERTIFICATE_ID_TAG)?.Value || undefined;
   }
 
   async describe(arn: string): Promise<StoredCertificate | undefined> {
@@ -140,8 +184,10 @@ export class AcmCertificateStore implements CertificateStore {
     return {
       arn: c.CertificateArn ?? arn,
       ...(keyAlgorithm ? { keyAlgorithm } : {}),
+      ...(c.NotBefore ? { notBefore: new Date(c.NotBefore) } : {}),
       ...(c.NotAfter ? { notAfter: new Date(c.NotAfter) } : {}),
       ...(c.Serial ? { serial: c.Serial } : {}),
+      ...(c.Issuer ? { issuer: c.Issuer } : {}),
       inUseBy: c.InUseBy ?? [],
     };
   }
@@ -161,6 +207,14 @@ export class AcmCertificateStore implements CertificateStore {
 
   private async importError(e: unknown, request: ImportRequest, cert: X509Certificate | undefined): Promise<CertbeatError> {
     const arn = request.arn;
+    if (outcomeUnknown(e)) {
+      const { name, message, status } = sdkErrorFacts(e);
+      const what = arn ? `re-import into ${arn}` : 'import of a new certificate';
+      return new ImportOutcomeUnknownError(
+        `the ${what} may or may not have been committed by ACM (${name}${status ? `, HTTP ${status}` : ''}): ${message}`,
+        { cause: e, targetArn: arn, remediation: unknownOutcomeRemediation(arn) },
+      );
+    }
     const common = commonAcmError(e, 'import a certificate', arn);
     if (common) return common;
     const { name, message } = sdkErrorFacts(e);

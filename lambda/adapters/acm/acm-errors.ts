@@ -54,7 +54,7 @@ export function commonAcmError(e: unknown, action: string, arn?: string): Certbe
     return new ConfigurationError(`not allowed to ${action} in ACM: ${message}`, {
       cause: e,
       remediation:
-        "Give the renewal function's role acm:ImportCertificate, acm:DescribeCertificate and acm:AddTagsToCertificate in this region (the stack grants them; check for a permissions boundary or a service control policy that denies them), and check that its credentials are valid.",
+        "Give the renewal function's role acm:ImportCertificate, acm:DescribeCertificate, acm:AddTagsToCertificate, acm:ListCertificates and acm:ListTagsForCertificate in this region (the stack grants them; check for a permissions boundary or a service control policy that denies them), and check that its credentials are valid.",
     });
   }
   if (THROTTLING.has(name)) {
@@ -92,3 +92,20 @@ export function isTagError(e: unknown): boolean {
   return TAGS.has(sdkErrorFacts(e).name);
 }
 
+
+/** Network errors raised while connecting: the request never left, so nothing can have been committed. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/**
+ * Whether a failed write may still have been committed by ACM: it answered 5xx, or 2xx with a body the SDK
+ * could not read, or gave no answer at all after the request may have reached it (reset, timeout, abort).
+ * A 4xx answer is a definite refusal (ACM validated and stored nothing), and so is a connection that was
+ * never made.
+ */
+export function outcomeUnknown(e: unknown): boolean {
+  const { status, serverSide } = sdkErrorFacts(e);
+  if (serverSide) return true;
+  if (status !== undefined) return status < 400;
+  const code = (typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined) ?? '';
+  return !NOT_SENT.has(String(code));
+}

@@ -18,6 +18,7 @@ import type { CertificateRecord, InvalidItem, Lease, OwedMail, PublishedTxt } fr
 import type { DueBatch, Inventory, OutcomeUpdate, RunProgress } from '../../domain/ports.js';
 import { idProblem, validateCertificateConfig } from '../../domain/record-validation.js';
 import { compact, isIsoTimestamp, itemToRecord, runtimeSchema } from './item-schema.js';
+import { planDueIndexRepair } from './due-index.js';
 import { TABLE_KEYS } from './table-schema.js';
 
 export interface DynamoDbInventoryOptions {
@@ -221,6 +222,36 @@ export class DynamoDbInventory implements Inventory {
         ),
       ),
     );
+  }
+
+  /**
+   * Writes the due-index fields an item lacks (see due-index.ts; `certbeat repair`), conditional on the
+   * fields read being unchanged. Returns the changes made, `[]` when there was nothing to repair.
+   */
+  async repairDueIndex(id: string, now: Date): Promise<string[]> {
+    checkId(id);
+    const item = await this.getItem(id);
+    if (!item) throw noSuchCertificate(id);
+    const plan = planDueIndexRepair(item, now);
+    if (!plan) return [];
+    const e = new Expr();
+    const set = Object.entries(plan.set).map(([k, v]) => `${e.n(k)} = ${e.v(v)}`);
+    const update = [set.length ? `SET ${set.join(', ')}` : '', plan.remove.length ? `REMOVE ${plan.remove.map((k) => e.n(k)).join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
+    const unchanged = Object.entries(plan.expected).map(([k, v]) =>
+      v === undefined ? `attribute_not_exists(${e.n(k)})` : typeof v === 'string' ? `${e.n(k)} = ${e.v(v)}` : `attribute_exists(${e.n(k)})`,
+    );
+    try {
+      await this.update('UpdateItem', id, update, [`attribute_exists(${e.n('id')})`, ...unchanged].join(' AND '), e);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      throw new TransientError(`certificate '${id}' changed while it was being repaired; nothing was written`, {
+        cause: err,
+        remediation: `Run \`certbeat repair ${id}\` again.`,
+      });
+    }
+    return plan.changes;
   }
 
   /**
@@ -513,7 +544,7 @@ function noSuchCertificate(id: string): ConfigurationError {
 function invalidItemError(invalid: InvalidItem): ConfigurationError {
   return new ConfigurationError(`certificate '${invalid.id}' is malformed in the inventory: ${invalid.problems.join('; ')}`, {
     field: invalid.problems[0]?.split(':')[0],
-    remediation: 'Correct the fields listed (e.g. save the certificate again with `certbeat put`).',
+    remediation: `Correct the fields listed in the inventory table; \`certbeat repair ${invalid.id}\` writes a missing dueShard or nextCheckAt.`,
   });
 }
 

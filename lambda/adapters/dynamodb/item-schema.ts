@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { CertificateRecord, InvalidItem } from '../../domain/model.js';
 import { printable } from '../../domain/names.js';
 import { isMailAddress, validateCertificateConfig } from '../../domain/record-validation.js';
+import { withDueIndexProblems } from './due-index.js';
 import { TABLE_KEYS } from './table-schema.js';
 
 /** The id reported for an item that has none. */
@@ -128,14 +129,7 @@ function formatIssues(error: z.ZodError): string[] {
 export function itemToRecord(item: Record<string, unknown>): ItemParse {
   const config = validateCertificateConfig(item);
   const runtime = runtimeSchema.safeParse(item);
-  const problems = [...(config.ok ? [] : config.problems), ...(runtime.success ? [] : formatIssues(runtime.error))];
-
-  // The sparse index only works if dueShard follows status; a mismatch hides or leaks the item.
-  if (item.status === 'active' && item.dueShard === undefined) {
-    problems.push(`dueShard: is missing on an active item, so the schedule never sees it; set it to "${TABLE_KEYS.activeShard}" (or save the certificate again)`);
-  } else if (item.status === 'paused' && item.dueShard !== undefined) {
-    problems.push('dueShard: is set on a paused item, so the schedule still picks it up; remove it (or pause the certificate again)');
-  }
+  const problems = withDueIndexProblems(item, [...(config.ok ? [] : config.problems), ...(runtime.success ? [] : formatIssues(runtime.error))]);
 
   if (!config.ok || !runtime.success || problems.length > 0) {
     return {

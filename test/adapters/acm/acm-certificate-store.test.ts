@@ -1,48 +1,15 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { X509Certificate } from 'node:crypto';
 import { ACMClient, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmCertificateStore, importTags, namesTagValue, tagValue } from '../../../lambda/adapters/acm/acm-certificate-store.js';
-import { ConfigurationError, ImportFailedError, TransientError } from '../../../lambda/domain/errors.js';
+import { ConfigurationError, ImportFailedError, ImportOutcomeUnknownError, TransientError } from '../../../lambda/domain/errors.js';
 import { startAcmEmulator, type AcmEmulator } from '../../testbed/acm-emulator.js';
-
-const run = promisify(execFile);
-
-interface Leaf {
-  certificatePem: string;
-  privateKeyPem: string;
-}
-
-/** A throwaway CA and leaves for example.test and *.example.test, made with openssl. */
-async function makeCertificates(dir: string) {
-  const p = (f: string) => join(dir, f);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  const makeCa = async (name: string) =>
-    run('openssl', ['req', '-x509', ...ec, '-keyout', p(`${name}.key`), '-out', p(`${name}.pem`), '-days', '2', '-subj', `/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await makeCa('ca');
-  await makeCa('other-ca');
-  await writeFile(p('leaf.ext'), 'subjectAltName=DNS:example.test,DNS:*.example.test\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  const leaf = async (name: string, keyArgs: string[]): Promise<Leaf> => {
-    await run('openssl', ['req', ...keyArgs, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', '/CN=example.test']);
-    await run('openssl', ['x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
-      '-out', p(`${name}.pem`), '-days', '2', '-extfile', p('leaf.ext')]);
-    return { certificatePem: await readFile(p(`${name}.pem`), 'utf8'), privateKeyPem: await readFile(p(`${name}.key`), 'utf8') };
-  };
-  return {
-    chainPem: await readFile(p('ca.pem'), 'utf8'),
-    otherChainPem: await readFile(p('other-ca.pem'), 'utf8'),
-    ec1: await leaf('ec1', ec),
-    ec2: await leaf('ec2', ec),
-    rsa: await leaf('rsa', ['-newkey', 'rsa:2048', '-nodes']),
-  };
-}
+import { makeCertificates } from './test-certificates.js';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 const keyBody = (pem: string) => pem.split('\n').find((l) => l.length > 40 && !l.startsWith('-----'))!;
@@ -168,7 +135,7 @@ describe('AcmCertificateStore error classes', () => {
     ['LimitExceededException', 400, ImportFailedError, /quota/i],
     ['AccessDeniedException', 400, ConfigurationError, /acm:ImportCertificate/],
     ['ThrottlingException', 400, TransientError, /retries/],
-    ['InternalServerException', 500, TransientError, /retries/],
+    ['InternalServerException', 500, ImportOutcomeUnknownError, /looks in ACM for a certificate with this certbeat:id/],
     ['TooManyTagsException', 400, ImportFailedError, /tag/],
   ] as const)('%s (HTTP %i) becomes %o', async (type, status, errorClass, remediation) => {
     const acmFailing = await failingAcm(type, status);
@@ -201,6 +168,8 @@ describe('AcmCertificateStore error classes', () => {
     const err = await new AcmCertificateStore(c).import({ ...certs.ec1, chainPem: certs.chainPem, tags: {} }).catch((e) => e);
     c.destroy();
     expect(err).toBeInstanceOf(TransientError);
+    // The connection was never made, so nothing can have been imported: a definite failure.
+    expect(err).not.toBeInstanceOf(ImportOutcomeUnknownError);
     expect(err.message).toMatch(/could not reach ACM/);
   });
 });

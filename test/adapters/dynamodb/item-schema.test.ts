@@ -62,7 +62,7 @@ describe('item schema', () => {
     const byField = Object.fromEntries(invalid.problems.map((p) => [p.slice(0, p.indexOf(':')), p]));
     expect(Object.keys(byField).sort()).toEqual(['acmArn', 'failureCount', 'keyType', 'lastOutcome.result', 'lease.until', 'nextCheckAt', 'notAfter']);
     expect(byField.notAfter).toBe('notAfter: "1 April 2026" is not valid; write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z');
-    expect(byField.nextCheckAt).toBe('nextCheckAt: has the wrong type (number); write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z');
+    expect(byField.nextCheckAt).toBe('nextCheckAt: has the wrong type (number); the schedule never sees this item until it is set; run `certbeat repair web` (sets it to now) or write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z');
     expect(byField['lease.until']).toMatch(/^lease\.until: "soon" is not valid; write an ISO 8601 UTC timestamp/);
     expect(byField['lastOutcome.result']).toMatch(/use "renewed", "issued" or "failed"$/);
     expect(byField.failureCount).toMatch(/give 0 or more$/);
@@ -79,13 +79,20 @@ describe('item schema', () => {
 
     const { dueShard: _d, ...hidden } = recordToItem(record);
     expect(problemsOf(hidden).problems).toEqual([
-      'dueShard: is missing on an active item, so the schedule never sees it; set it to "active" (or save the certificate again)',
+      'dueShard: is missing on an active item, so the schedule never sees it; run `certbeat repair web` (sets it to "active")',
     ]);
-    expect(problemsOf({ ...recordToItem(record), status: 'paused' }).problems[0]).toMatch(/^dueShard: is set on a paused item/);
+    expect(problemsOf({ ...recordToItem(record), status: 'paused' }).problems[0]).toBe(
+      'dueShard: is set on a paused item, so the schedule still picks it up; run `certbeat repair web` (removes it)',
+    );
   });
 
-  it('requires nextCheckAt, since the due index is keyed on it', () => {
+  it('requires nextCheckAt, since the due index is keyed on it, and names the command that sets it', () => {
     const { nextCheckAt: _n, ...rest } = recordToItem(record);
-    expect(problemsOf(rest).problems).toEqual(['nextCheckAt: is missing; write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z']);
+    expect(problemsOf(rest).problems).toEqual([
+      'nextCheckAt: is missing; the schedule never sees this item until it is set; run `certbeat repair web` (sets it to now) or write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z',
+    ]);
+    expect(problemsOf({ ...rest, nextCheckAt: 'tomorrow' }).problems).toEqual([
+      'nextCheckAt: "tomorrow" is not valid; the schedule never sees this item until it is set; run `certbeat repair web` (sets it to now) or write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z',
+    ]);
   });
 });
