@@ -134,6 +134,8 @@ interface Job {
   importChecked?: boolean;
   /** ACM refused the import outright: the serial is certainly not there, no need to look next run. */
   importRefused?: boolean;
+  /** The run was stopped while its change may still be landing: keep the TXT journal for a later run. */
+  journalOpen?: boolean;
   /** This run journaled `published` on the record. */
   journaled?: PublishedTxt[];
   /** The outbox after re-sending (absent: the record owed nothing, leave the field alone). */
@@ -245,8 +247,11 @@ export class RenewalService {
       async (job) => {
         const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
         try {
-          await inventory.saveProgress(job.record.id, options.invocationId, { published, pendingOrderUrl: job.order!.orderUrl });
-          job.journaled = published;
+          await inventory.saveProgress(job.record.id, options.invocationId, {
+            published: published.length > 0 ? published : undefined,
+            pendingOrderUrl: job.order!.orderUrl,
+          });
+          if (published.length > 0) job.journaled = published;
         } catch (e) {
           job.error = toCertbeatError(e);
         }
@@ -256,9 +261,12 @@ export class RenewalService {
     const challenges = ordered.flatMap((j) => j.challenges);
     const stale = jobs.filter((j) => !j.done).flatMap((j) => j.stale);
     let cleaned = false;
+    let presenting: Promise<unknown> | undefined;
     try {
       if (challenges.length > 0) {
-        const failed = await untilAborted(dns.present(challenges, deadline(), stale), options.signal);
+        const publishing = dns.present(challenges, deadline(), stale);
+        presenting = publishing;
+        const failed = await untilAborted(publishing, options.signal);
         for (const job of ordered) {
           const hit = job.challenges.find((c) => failed.has(c));
           if (hit) job.error = toCertbeatError(failed.get(hit));
@@ -282,6 +290,11 @@ export class RenewalService {
       // present() itself failed outright: every order of the wave fails with that cause.
       for (const job of ordered) job.error ??= toCertbeatError(e);
     } finally {
+      // Stopped while publishing: let the change land first, or the clean-up would miss its values.
+      if (presenting && options.signal?.aborted && !(await settlesWithin(presenting, ABORT_SETTLE_MS))) {
+        for (const job of ordered) job.journalOpen = true;
+        log.warn('interrupted while publishing: the TXT journal is kept for a later run to finish the clean-up');
+      }
       const values: PublishedTxt[] = [...challenges, ...stale];
       if (values.length > 0) {
         await dns.cleanup(values);
@@ -534,7 +547,7 @@ export class RenewalService {
     log.warn('interrupted: lease given back', { id: record.id });
     await inventory.recordOutcome(record.id, state.options.invocationId, {
       nextCheckAt: clock.now().toISOString(),
-      ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
+      ...((job.journaled || job.stale.length > 0) && !job.journalOpen ? { published: null } : {}),
       ...(job.order ? { pendingOrderUrl: job.order.orderUrl } : {}),
       ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
       ...(job.keptPending ? { pendingImport: true } : {}),
@@ -751,6 +764,15 @@ export class RenewalService {
       state,
     );
   }
+}
+
+/** How long a stopped run waits for a Route 53 change already under way before cleaning up. */
+const ABORT_SETTLE_MS = 30_000;
+
+/** Whether `promise` settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const settled = await withTimeout(promise.then(() => true, () => true), ms);
+  return settled === true;
 }
 
 function gateKey(record: CertificateRecord): string {
