@@ -24,6 +24,8 @@ import {
 import { findImported, isDefiniteRefusal } from './import-guard.js';
 import {
   CERTIFICATE_ID_TAG,
+  LETS_ENCRYPT_PRODUCTION,
+  LETS_ENCRYPT_STAGING,
   type CertificateRecord,
   type IssuedCertificate,
   type KeyType,
@@ -111,6 +113,12 @@ export interface RunOptions {
   force?: boolean;
   /** Mail the owners of invalid items (default true). Off for triggers that fire several times a day. */
   mailInvalidItems?: boolean;
+  /**
+   * certbot's `renew --dry-run`: a full order with real DNS validation (Let's Encrypt production is
+   * swapped for its staging CA), then the certificate is dropped: nothing imported, journaled or
+   * recorded, no mail; only the lease is taken and given back.
+   */
+  dryRun?: boolean;
 }
 
 /** One run's shared state. */
@@ -173,7 +181,7 @@ export class RenewalService {
     const state: RunState = { options, summary: emptySummary(), gate: new RateLimitGate() };
     const { summary } = state;
     const batch = options.ids
-      ? await this.loadByIds(options.ids, options.force ?? false, summary)
+      ? await this.loadByIds(options.ids, (options.force ?? false) && !options.dryRun, summary)
       : await inventory.listDue(clock.now());
 
     for (const item of batch.invalid) {
@@ -238,7 +246,7 @@ export class RenewalService {
     const jobs = await mapLimit(records, limit, (record) => this.prepare(record, state));
     // Journal the values before publishing them: if this run dies, a later one removes them.
     await mapLimit(
-      jobs.filter((j) => j.order && !j.error),
+      jobs.filter((j) => j.order && !j.error && !options.dryRun),
       limit,
       async (job) => {
         const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
@@ -321,6 +329,7 @@ export class RenewalService {
       log.info('skipped: lease held elsewhere', { id: candidate.id });
       return { ...job, done: true };
     }
+    if (options.dryRun) record = dryRunRecord(record);
     job.record = record;
     // We hold the lease, so a journal on the record is a dead run's: its values are stale.
     job.stale = record.published ?? [];
@@ -530,6 +539,7 @@ export class RenewalService {
     const { record } = job;
     state.summary.skipped.push({ id: record.id, reason: 'interrupted: due again on the next run' });
     log.warn('interrupted: lease given back', { id: record.id });
+    if (state.options.dryRun) return void (await inventory.releaseLease(record.id, state.options.invocationId));
     await inventory.recordOutcome(record.id, state.options.invocationId, {
       nextCheckAt: clock.now().toISOString(),
       ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
@@ -544,6 +554,12 @@ export class RenewalService {
     const { record } = job;
     const issued = job.issued!;
     const owner = state.options.invocationId;
+    if (state.options.dryRun) {
+      (state.summary.dryRun ??= []).push({ id: record.id, serial: issued.serial, notAfter: issued.notAfter.toISOString(), directoryUrl: record.directoryUrl });
+      log.info('dry run: issued, not imported', { id: record.id, serial: issued.serial });
+      await inventory.releaseLease(record.id, owner);
+      return;
+    }
     let arn: string;
     try {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
@@ -700,12 +716,13 @@ export class RenewalService {
     // A person has to act on a configuration problem: look again daily, not hourly.
     if (!isRetryable(error)) next = new Date(Math.max(next.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
     next = Outbox.nextCheck(next, job.owed, now);
-    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString() });
+    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString(), fix: error.remediation });
     log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
+    if (options.dryRun) return void (await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined));
 
     try {
       await inventory.recordOutcome(record.id, options.invocationId, {
-        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000) },
+        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000), fix: error.remediation.slice(0, 1000) },
         failureCount,
         nextCheckAt: next.toISOString(),
         // The slot may still hold a key when a pending import could not be confirmed gone.
@@ -748,6 +765,25 @@ export class RenewalService {
       state,
     );
   }
+}
+
+/**
+ * The record a dry run works on: due now, at Let's Encrypt's staging CA instead of production, and
+ * without the state a real run would resume or send (order, kept certificate, import, ARI `replaces`,
+ * owed mails, journal), so the rehearsal neither uses nor changes it.
+ */
+function dryRunRecord(record: CertificateRecord): CertificateRecord {
+  return {
+    ...record,
+    directoryUrl: record.directoryUrl === LETS_ENCRYPT_PRODUCTION ? LETS_ENCRYPT_STAGING : record.directoryUrl,
+    forceRenewal: true,
+    pendingOrderUrl: undefined,
+    pendingImport: undefined,
+    importingSerial: undefined,
+    ariCertId: undefined,
+    owedMails: undefined,
+    published: undefined,
+  };
 }
 
 function gateKey(record: CertificateRecord): string {
