@@ -36,6 +36,7 @@ import {
 import { baseName, normalizeName } from './names.js';
 import type { Finding, Notice } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
+import type { MailSettings } from './mail/render.js';
 import { Outbox } from './outbox.js';
 import type { PendingImports } from './pending-imports.js';
 import type {
@@ -79,6 +80,8 @@ export interface RenewalServiceDeps {
   clock: Clock;
   log: RunLog;
   defaultRecipients: string[];
+  /** Language and time zone of the mails (CERTBEAT_MAIL_LANGUAGE, CERTBEAT_TIME_ZONE). */
+  mailSettings?: MailSettings;
   /** Returns findings; those with `ok: false` that are blocking stop the order (see `isBlocking`). */
   preflight?: (request: PreflightRequest) => Promise<Finding[]>;
   /** Which failing findings stop an order. Default: every failing finding. */
