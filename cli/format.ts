@@ -125,7 +125,8 @@ export function summaryRows(summary: RunSummary): Cell[][] {
       NONE,
       NONE,
       shortTimeText(f.nextAttemptAt),
-      `${f.errorClass}: ${f.message}`,
+      // The message alone: the class adds little in 80 columns (JSON and `show` have both).
+      f.message,
     ]]),
     ...summary.invalid.map((i): [string, Cell[]] => [i.id, [i.id, { text: 'invalid', style: 'red' }, NONE, NONE, NONE, i.problems.join('; ')]]),
     ...summary.skipped.map((s): [string, Cell[]] => [s.id, [s.id, { text: 'skipped', style: 'yellow' }, NONE, NONE, NONE, s.reason]]),
@@ -150,5 +151,5 @@ export function normalSerial(serial: string | undefined): string | undefined {
 export function shortSerial(serial: string | undefined): string {
   if (!serial) return NONE;
   const s = normalSerial(serial);
-  return s.length > 12 ? `${s.slice(0, 12)}…` : s;
+  return s.length > 10 ? `${s.slice(0, 10)}…` : s;
 }
