@@ -142,6 +142,27 @@ describe('dry run', () => {
   });
 });
 
+describe('dry run at Let\'s Encrypt', () => {
+  it('goes to its staging CA, never to production (this machine reaches neither: the failure names the URL)', async () => {
+    expect((await cli(['add', 'le', '--name', 'le.example.test', '--ca', 'letsencrypt', '--owner', 'o@example.test'])).code).toBe(0);
+    const before = (await inventory.get('le'))!;
+    const r = await cli(['renew', 'le', '--dry-run', '--json']);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.stdout) as { failed: Array<{ id: string; message: string; fix: string | null }> };
+    expect(summary.failed[0].id).toBe('le');
+    expect(summary.failed[0].message).toMatch(/acme-staging-v02\.api\.letsencrypt\.org/);
+    expect(summary.failed[0].message).not.toMatch(/acme-v02\.api\.letsencrypt\.org/);
+    expect(await inventory.get('le')).toEqual(before);
+    expect((await cli(['remove', 'le'])).code).toBe(0);
+  }, 120_000);
+
+  it('refuses --dry-run with --remote: the function has no dry run', async () => {
+    const r = await cli(['renew', 'lonely', '--dry-run', '--remote']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--remote and --dry-run together[\s\S]*fix: Leave out --remote/);
+  });
+});
+
 describe('after a failure', () => {
   it('the terminal and show give the cause and the fix, also when no mail went out', async () => {
     expect((await cli(['add', 'nomail', '--name', 'stale.test'])).code).toBe(0);
