@@ -72,12 +72,13 @@ export function outcomeCell(outcome: LastOutcome | undefined): Cell {
   return { text: `${outcome.result} ${dateText(outcome.at)}`, style: 'green' };
 }
 
-/** The next check, or "now" once it is due. */
-export function nextCheckText(record: Pick<CertificateRecord, 'nextCheckAt' | 'status'>, now: Date): string {
+/** The next check, or "now" once it is due; `short` for a table whose header says UTC. */
+export function nextCheckText(record: Pick<CertificateRecord, 'nextCheckAt' | 'status'>, now: Date, short = false): string {
   if (record.status === 'paused') return 'paused';
   const at = new Date(record.nextCheckAt);
   if (Number.isNaN(at.getTime())) return NONE;
-  return at.getTime() <= now.getTime() ? 'due now' : shortTimeText(record.nextCheckAt);
+  if (at.getTime() <= now.getTime()) return 'due now';
+  return short ? shortTimeText(record.nextCheckAt) : timeText(record.nextCheckAt);
 }
 
 export const LIST_HEADERS = ['ID', 'NAMES', 'STATE', 'DAYS', 'EXPIRY', 'LAST OUTCOME', 'NEXT (UTC)'];
@@ -92,7 +93,7 @@ export function listRow(record: CertificateRecord, now: Date): Cell[] {
     daysLeftCell(record.notAfter, now),
     dateText(record.notAfter),
     outcomeCell(record.lastOutcome),
-    nextCheckText(record, now),
+    nextCheckText(record, now, true),
   ];
 }
 
@@ -117,7 +118,7 @@ export function summaryRows(summary: RunSummary): Cell[][] {
       shortSerial(d.serial),
       dateText(d.notAfter),
       NONE,
-      'issued by the CA, not imported',
+      'validated, not imported',
     ]]),
     ...summary.failed.map((f): [string, Cell[]] => [f.id, [
       f.id,

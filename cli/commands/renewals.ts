@@ -20,7 +20,7 @@ export interface RunCommandOptions {
 }
 
 /** Said once before and once after a dry run, so nobody takes its "ok" for a renewal. */
-const DRY_RUN_NOTE = 'dry run: Let\'s Encrypt production is replaced by its staging CA; nothing is imported into ACM, recorded or mailed';
+const DRY_RUN_NOTE = 'dry run at each certificate\'s CA (Let\'s Encrypt: its staging CA); nothing is imported into ACM, recorded or mailed';
 
 export async function runCommand(ctx: CliContext, opts: RunCommandOptions): Promise<ExitCode> {
   const target = await ctx.getTarget();
