@@ -87,7 +87,9 @@ export async function doctorCommand(ctx: CliContext, id: string | undefined, opt
   const failing = reports.filter((r) => !r.ok).length + invalid.length;
 
   if (opts.json) {
-    ctx.out.json({ certificates: reports.map((r) => ({ ...r, summary: summaryOf(r) })), invalid });
+    // Every finding with the same fields: `fix` is null when there is nothing to fix.
+    const findingJson = (f: DoctorFinding) => ({ check: f.check, ok: f.ok, blocking: f.blocking, message: f.message, fix: f.fix ?? null });
+    ctx.out.json({ certificates: reports.map((r) => ({ ...r, findings: r.findings.map(findingJson), summary: summaryOf(r) })), invalid });
     return failing > 0 ? EXIT.failed : EXIT.ok;
   }
   const { out } = ctx;

@@ -279,6 +279,7 @@ describe('doctor', () => {
     const report = JSON.parse(plain.stdout) as { certificates: Array<{ findings: Array<{ check: string; ok: boolean; blocking: boolean; message: string }>; summary: string }> };
     expect(report.certificates[0].findings).toContainEqual(expect.objectContaining({ check: 'ca', ok: false, blocking: true, message: expect.stringMatching(/is not https/) }));
     expect(report.certificates[0].summary).toMatch(/^blocked/);
+    for (const f of report.certificates[0].findings) expect(Object.keys(f)).toEqual(['check', 'ok', 'blocking', 'message', 'fix']);
     for (const id of ['eab-missing', 'eab-bad', 'plain-ca']) await cli(['remove', id]);
   });
 
