@@ -1,26 +1,10 @@
 #!/usr/bin/env node
-// The `certbeat` executable: runs the TypeScript CLI (cli/main.ts) through tsx's ESM loader, so no
-// build step is needed. main() reads argv, streams and environment from what it is given.
+// `certbeat` from a checkout (`npm run certbeat -- …`, and the tests): runs the TypeScript sources of
+// cli/bin.ts through tsx, so development needs no build. The installed package runs the built
+// dist/certbeat.mjs instead (package.json "bin"), with no tsx at run time.
 import { register } from 'tsx/esm/api';
 
-// The SDK warns on every start that its 2027 releases will need Node 22; for a CLI that is noise, not news.
+// Set before the SDK loads (cli/bin.ts sets it too, but its imports are evaluated first).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-
-// Ctrl-C / SIGTERM: the first one stops the run cleanly (TXT values removed, leases given back); a
-// second one exits at once (leases then end by themselves after the budget).
-const stop = new AbortController();
-let signals = 0;
-const onSignal = (name) => {
-  signals += 1;
-  if (signals > 1) process.exit(130);
-  process.stderr.write(`\ncertbeat: ${name}: stopping — removing TXT values and giving back leases (again to quit at once)\n`);
-  stop.abort();
-};
-process.on('SIGINT', () => onSignal('SIGINT'));
-process.on('SIGTERM', () => onSignal('SIGTERM'));
-
-const { main } = await import(new URL('../cli/main.ts', import.meta.url).href);
-const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: stop.signal });
-// Explicit exit: an idle keep-alive socket or timer left by an SDK must not hold the process open.
-process.exit(stop.signal.aborted && code === 0 ? 130 : code);
+await import(new URL('../cli/bin.ts', import.meta.url).href);

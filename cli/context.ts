@@ -38,7 +38,7 @@ export class CliContext {
 
   /** The target, found on first use (throws `EnvironmentError` → exit 3). */
   getTarget(): Promise<Target> {
-    this.target ??= findTarget(this.io.env, { stack: this.options.stack });
+    this.target ??= findTarget(this.io.env, { stack: this.options.stack, warn: (m) => this.out.note(`certbeat: ${m}`, 'yellow') });
     return this.target;
   }
 

@@ -4,7 +4,7 @@
  * - When CERTBEAT_TABLE_NAME is set (the exports `npm run testbed` prints, or a hand-made setup), the
  *   environment is the configuration: the same variables the Lambda reads (lambda/config.ts), with
  *   AWS_ENDPOINT_URL_<SERVICE> pointing the SDK clients at local emulators.
- * - Otherwise the deployed stack is read (`--stack`, CERTBEAT_STACK, default "Certbeat"): its outputs
+ * - Otherwise the deployed stack is read (`--stack`, CERTBEAT_STACK_NAME, default "Certbeat"): its outputs
  *   name the table and the function, and the function's own environment supplies the rest (sender,
  *   recipients, zone roles…), so the CLI runs with exactly the configuration the Lambda runs with.
  */
@@ -21,8 +21,10 @@ import { ENV, loadRuntimeConfig, type RuntimeConfig } from '../lambda/config.js'
 import { EnvironmentError } from './exit-codes.js';
 
 export const DEFAULT_STACK_NAME = 'Certbeat';
-/** Variable naming the stack when `--stack` is not given. */
-export const STACK_ENV = 'CERTBEAT_STACK';
+/** Variable naming the stack when `--stack` is not given: the one `cdk deploy` reads (cdk/app.ts). */
+export const STACK_ENV = 'CERTBEAT_STACK_NAME';
+/** The CLI's earlier name for it: still read, with a note to rename it. */
+export const DEPRECATED_STACK_ENV = 'CERTBEAT_STACK';
 /** Variable naming the renewal function for `renew --remote` when the target comes from the environment. */
 export const FUNCTION_ENV = 'CERTBEAT_FUNCTION_NAME';
 
@@ -72,9 +74,18 @@ export function clientConfig(env: Env, service: ServiceId, region?: string) {
 }
 
 /** Finds the target: the environment when CERTBEAT_TABLE_NAME is set, else the deployed stack. */
-export async function findTarget(env: Env, options: { stack?: string } = {}): Promise<Target> {
+export async function findTarget(env: Env, options: { stack?: string; warn?: (message: string) => void } = {}): Promise<Target> {
   if (env[ENV.tableName] && !options.stack) return targetFromEnvironment(env);
-  return targetFromStack(env, options.stack || env[STACK_ENV] || DEFAULT_STACK_NAME);
+  return targetFromStack(env, options.stack || stackFromEnv(env, options.warn) || DEFAULT_STACK_NAME);
+}
+
+/** CERTBEAT_STACK_NAME, else the deprecated CERTBEAT_STACK (with a note); one name for deploy and CLI. */
+export function stackFromEnv(env: Env, warn: (message: string) => void = () => {}): string | undefined {
+  const current = env[STACK_ENV] || undefined;
+  const old = env[DEPRECATED_STACK_ENV] || undefined;
+  if (old && !current) warn(`${DEPRECATED_STACK_ENV} is deprecated: rename it to ${STACK_ENV} (the name cdk deploy reads too)`);
+  if (old && current && old !== current) warn(`${DEPRECATED_STACK_ENV}=${old} is ignored: ${STACK_ENV}=${current} is set (remove ${DEPRECATED_STACK_ENV})`);
+  return current ?? old;
 }
 
 /** The target described by CERTBEAT_* variables (throws `EnvironmentError` listing what is wrong). */
@@ -130,7 +141,7 @@ async function stackOutputs(cfn: CloudFormationClient, stackName: string, region
       throw new EnvironmentError(`no stack named ${stackName} in ${region}`, {
         cause: e,
         remediation:
-          'Deploy certbeat with `npx cdk deploy`, name the stack with --stack or CERTBEAT_STACK, set AWS_REGION to its region, ' +
+          'Deploy certbeat with `npx cdk deploy`, name the stack with --stack or CERTBEAT_STACK_NAME, set AWS_REGION to its region, ' +
           'or point certbeat at the local testbed with the exports `npm run testbed` prints.',
       });
     }

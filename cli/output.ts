@@ -8,7 +8,12 @@
 export interface CliStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width; tables fit it (80 columns when it is not a terminal). */
+  columns?: number;
 }
+
+/** Width tables fit when stdout is not a terminal (a pipe, a file, a mail of the output). */
+export const DEFAULT_WIDTH = 80;
 
 /** What `main` runs with: its streams and its environment (never read from `process` directly). */
 export interface CliIo {
@@ -79,16 +84,51 @@ export class Output {
     this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  /** A table with a bold header row; columns padded to their widest cell. */
-  table(headers: string[], rows: Cell[][]): void {
-    for (const line of renderTable(headers, rows, this.paint)) this.line(line);
+  /**
+   * A table with a bold header row; columns padded to their widest cell, and the `shrinkable` columns
+   * cut (with …) so that every line fits the terminal, or 80 columns.
+   */
+  table(headers: string[], rows: Cell[][], shrinkable: number[] = []): void {
+    const width = this.io.stdout.isTTY && this.io.stdout.columns ? this.io.stdout.columns : DEFAULT_WIDTH;
+    for (const line of renderTable(headers, rows, this.paint, { width, shrinkable })) this.line(line);
   }
 }
 
+/** Narrowest a shrinkable column gets: its header, or this many characters. */
+const MIN_COLUMN = 8;
+
+/** Column widths that fit `width`: the widest shrinkable column gives a character at a time. */
+function fitWidths(widths: number[], headers: string[], width: number, shrinkable: number[]): number[] {
+  const fitted = [...widths];
+  const total = () => fitted.reduce((a, b) => a + b, 0) + 2 * (fitted.length - 1);
+  while (total() > width) {
+    const candidates = shrinkable.filter((i) => fitted[i] > Math.max(MIN_COLUMN, visibleLength(headers[i])));
+    if (candidates.length === 0) break;
+    const widest = candidates.reduce((a, b) => (fitted[b] > fitted[a] ? b : a));
+    fitted[widest] -= 1;
+  }
+  return fitted;
+}
+
+/** Cuts `text` to `width` with …, keeping a trailing ` +N` (how many more names) readable. */
+function cut(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const more = / \+\d+$/.exec(text)?.[0] ?? '';
+  const head = text.slice(0, text.length - more.length);
+  return `${head.slice(0, Math.max(0, width - more.length - 1))}…${more}`;
+}
+
 /** Renders a table as lines (exported for the demo, which prints the same tables). */
-export function renderTable(headers: string[], rows: Cell[][], paint: Paint = painter(false)): string[] {
-  const cells = rows.map((row) => row.map((c) => (typeof c === 'string' ? { text: c } : c)));
-  const widths = headers.map((h, i) => Math.max(visibleLength(h), ...cells.map((r) => visibleLength(r[i]?.text ?? ''))));
+export function renderTable(
+  headers: string[],
+  rows: Cell[][],
+  paint: Paint = painter(false),
+  fit: { width?: number; shrinkable?: number[] } = {},
+): string[] {
+  const natural = rows.map((row) => row.map((c) => (typeof c === 'string' ? { text: c } : c)));
+  const full = headers.map((h, i) => Math.max(visibleLength(h), ...natural.map((r) => visibleLength(r[i]?.text ?? ''))));
+  const widths = fit.width ? fitWidths(full, headers, fit.width, fit.shrinkable ?? []) : full;
+  const cells = natural.map((row) => row.map((c, i) => ({ ...c, text: cut(c.text, widths[i]) })));
   const cell = (style: Style | undefined, text: string, i: number) =>
     paint(style, text) + ' '.repeat(Math.max(0, widths[i] - visibleLength(text)));
   const join = (parts: string[]) => parts.join('  ').trimEnd();

@@ -20,6 +20,8 @@ export function progressLog(out: Output, options: { verbose?: boolean } = {}): R
           return out.note(`issued ${id(attributes)}`, 'green');
         case 'renewed':
           return out.note(`renewed ${id(attributes)}`, 'green');
+        case 'dry run: issued, not imported':
+          return out.note(`dry run ${id(attributes)}: the CA issued it after validating the TXT values; dropped, not imported`, 'green');
         case 'skipped: lease held elsewhere':
           return out.note(`skipped ${id(attributes)}: another run is working on it`, 'yellow');
         default:

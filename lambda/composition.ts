@@ -85,6 +85,7 @@ export function createRenewalService(
     clock,
     log,
     defaultRecipients: config.defaultRecipients,
+    mailSettings: { timeZone: config.timeZone, language: config.mailLanguage },
     concurrency: config.concurrency,
     ...overrides,
   });

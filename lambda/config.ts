@@ -3,6 +3,7 @@
  * variables; the CLI and the testbed set the same ones.
  */
 import { z } from 'zod';
+import { MAIL_LANGUAGES, isTimeZone } from './domain/mail/format.js';
 
 export const ENV = {
   tableName: 'CERTBEAT_TABLE_NAME',
@@ -30,6 +31,10 @@ export const ENV = {
   route53PollMs: 'CERTBEAT_ROUTE53_POLL_MS',
   /** Milliseconds between ACME authorization/order polls. */
   acmePollMs: 'CERTBEAT_ACME_POLL_MS',
+  /** IANA time zone the mails show dates in (default UTC). */
+  timeZone: 'CERTBEAT_TIME_ZONE',
+  /** Language of the certificate mails: en (default) or ja. */
+  mailLanguage: 'CERTBEAT_MAIL_LANGUAGE',
 } as const;
 
 const emailList = z
@@ -76,6 +81,11 @@ const schema = z.object({
   dnsResolver: z.string().optional(),
   route53PollMs: z.coerce.number().int().min(10).default(2000),
   acmePollMs: z.coerce.number().int().min(10).default(1000),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, { message: 'is not an IANA time zone; give one such as "UTC", "Asia/Tokyo" or "Europe/Berlin"' })
+    .default('UTC'),
+  mailLanguage: z.enum(MAIL_LANGUAGES, { message: `must be one of ${MAIL_LANGUAGES.join(', ')}` }).default('en'),
 });
 
 export type RuntimeConfig = z.infer<typeof schema>;

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { main } from '../cli/main.js';
 import { CliContext } from '../cli/context.js';
-import { SUMMARY_HEADERS, summaryRows } from '../cli/format.js';
+import { SUMMARY_HEADERS, SUMMARY_SHRINKABLE, summaryRows } from '../cli/format.js';
 import { colorEnabled, painter, renderTable, type CliIo, type Cell } from '../cli/output.js';
 import { progressLog } from '../cli/progress.js';
 import type { RunSummary } from '../lambda/domain/run-summary.js';
@@ -101,7 +101,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ...summaryRows(first).map((r): Cell[] => ['1', ...r]),
         ...summaryRows(second).map((r): Cell[] => ['2', ...r]),
       ];
-      for (const line of renderTable(['RUN', ...SUMMARY_HEADERS], rows, paint)) say(line);
+      const fit = { width: 80, shrinkable: SUMMARY_SHRINKABLE.map((i) => i + 1) };
+      for (const line of renderTable(['RUN', ...SUMMARY_HEADERS], rows, paint, fit)) say(line);
 
       const mails = await writeMails(tb, outDir);
       say();

@@ -185,6 +185,17 @@ export function sampleMails(): Array<{ name: string; mail: RenderedMail }> {
       name: 'failed-final',
       mail: renderNotice(failed({ record: record({ failureCount: 9 }), failureCount: 9, daysLeft: 4, notAfter: new Date(iso(4)), urgency: 'final' }), ctx),
     },
+    // CERTBEAT_MAIL_LANGUAGE=ja, CERTBEAT_TIME_ZONE=Asia/Tokyo: the "更新完了" / "更新未完了" mails.
+    { name: 'renewed-ja', mail: renderNotice(renewed(), { ...ctx, language: 'ja', timeZone: 'Asia/Tokyo' }) },
+    {
+      name: 'failed-warning-ja',
+      mail: renderNotice(failed({ failureCount: 5, daysLeft: 12, notAfter: new Date(iso(12)), urgency: 'warning' }), { ...ctx, language: 'ja', timeZone: 'Asia/Tokyo' }),
+    },
+    // English in a zone west of UTC: the offset is written out on every time.
+    {
+      name: 'failed-final-new-york',
+      mail: renderNotice(failed({ record: record({ failureCount: 9 }), failureCount: 9, daysLeft: 4, notAfter: new Date(iso(4)), urgency: 'final' }), { ...ctx, timeZone: 'America/New_York' }),
+    },
     {
       name: 'invalid-item',
       mail: renderNotice(

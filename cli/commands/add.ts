@@ -10,7 +10,7 @@ import type { Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
 import { validateCertificateConfig } from '../../lambda/domain/record-validation.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
-import { namesText } from '../format.js';
+import { namesText, terminalSafe } from '../format.js';
 
 /** `--ca` shorthands. */
 export const CA_ALIASES: Record<string, string> = {
@@ -23,8 +23,10 @@ export interface AddInput {
   names: string[];
   /** `name=ZONEID` pairs as given on the command line. */
   zones?: string[];
-  /** A `CA_ALIASES` key or an ACME directory URL; default Let's Encrypt. */
+  /** A `CA_ALIASES` key or an ACME directory URL; default `defaultCa`, else Let's Encrypt. */
   ca?: string;
+  /** CERTBEAT_DEFAULT_CA: the CA when `ca` is absent (the testbed sets it to its pebble). */
+  defaultCa?: string;
   eabSecret?: string;
   keyType?: string;
   owners?: string[];
@@ -55,10 +57,24 @@ export function parseZoneOptions(pairs: string[] = []): Record<string, string> {
   return zones;
 }
 
+/** Variable naming the CA `certbeat add` uses without `--ca` (an alias or a directory URL). */
+export const DEFAULT_CA_ENV = 'CERTBEAT_DEFAULT_CA';
+
 /** The ACME directory URL for `--ca`. */
 export function directoryUrlFor(ca: string | undefined): string {
   if (!ca) return LETS_ENCRYPT_PRODUCTION;
   return CA_ALIASES[ca.toLowerCase()] ?? ca;
+}
+
+/**
+ * The deployment config accepts only https CAs (cdk/config.ts); the inventory's own rule lets
+ * http://localhost through for tests. The CLI follows the config, so what `add` accepts deploys too.
+ */
+function refuseHttp(url: string, field: string): void {
+  if (!/^http:/i.test(url)) return;
+  throw new UsageError(`${field} (directoryUrl): "${url}" is not https; nothing was changed`, {
+    remediation: 'Give the CA\'s https ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory, or letsencrypt / letsencrypt-staging.',
+  });
 }
 
 /**
@@ -67,12 +83,14 @@ export function directoryUrlFor(ca: string | undefined): string {
  * written then. Returns the record as stored.
  */
 export async function addCertificate(deps: AddDeps, input: AddInput): Promise<CertificateRecord> {
+  const directoryUrl = directoryUrlFor(input.ca ?? input.defaultCa);
+  refuseHttp(directoryUrl, input.ca !== undefined ? '--ca' : DEFAULT_CA_ENV);
   const checked = validateCertificateConfig(
     {
       id: input.id,
       names: input.names ?? [],
       zones: parseZoneOptions(input.zones),
-      directoryUrl: directoryUrlFor(input.ca),
+      directoryUrl,
       ...(input.eabSecret !== undefined ? { eabSecretId: input.eabSecret } : {}),
       ...(input.keyType !== undefined ? { keyType: input.keyType } : {}),
       ...(input.owners !== undefined ? { owners: input.owners } : {}),
@@ -93,11 +111,28 @@ export async function addCertificate(deps: AddDeps, input: AddInput): Promise<Ce
       remediation: `Pick another id, or pass --replace to change the configuration of '${config.id}' (its certificate and history are kept).`,
     });
   }
+  if (!existing) await refuseCaseTwin(deps.inventory, config.id);
   if (input.zoneCheck !== false) await checkZones(deps.dns, config.names, config.zones);
 
-  const record: CertificateRecord = { ...config, failureCount: 0, nextCheckAt: deps.clock.now().toISOString() };
+  // --replace changes the configuration, not the state an operator chose: a paused one stays paused.
+  const status = existing ? existing.status : config.status;
+  const record: CertificateRecord = { ...config, status, failureCount: 0, nextCheckAt: deps.clock.now().toISOString() };
   await deps.inventory.put(record);
   return (await deps.inventory.get(config.id)) ?? record;
+}
+
+/**
+ * `Web` beside `web` reads as one certificate in lists, mails and ACM tags, yet DynamoDB keeps two:
+ * refused, so an id typed in another case cannot register a second certificate by accident.
+ */
+async function refuseCaseTwin(inventory: Inventory, id: string): Promise<void> {
+  const all = await inventory.listAll();
+  const twin = [...all.records.map((r) => r.id), ...all.invalid.map((i) => i.id)].find((other) => other !== id && other.toLowerCase() === id.toLowerCase());
+  if (twin) {
+    throw new UsageError(`id: '${id}' differs from the existing certificate '${twin}' only in case; nothing was changed`, {
+      remediation: `Use '${twin}' (with --replace to change it), or pick an id that differs in more than case.`,
+    });
+  }
 }
 
 /** Every name lies in a hosted zone: explicit ids must exist and contain their name. */
@@ -145,10 +180,20 @@ function asOption(problem: string): string {
 
 export async function addCommand(ctx: CliContext, input: AddInput): Promise<ExitCode> {
   const { inventory, dns } = await ctx.adapters();
-  const record = await addCertificate({ inventory, dns, clock: ctx.clock }, input);
+  const { config } = await ctx.getTarget();
+  const defaultCa = ctx.io.env[DEFAULT_CA_ENV] || undefined;
+  const record = await addCertificate({ inventory, dns, clock: ctx.clock }, { ...input, defaultCa });
   const { out } = ctx;
-  out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', record.id)}: ${record.names.join(', ')}`);
+  out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', terminalSafe(record.id))}: ${terminalSafe(record.names.join(', '))}`);
   out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
-  out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
+  if (record.status === 'paused') out.line(`  still paused: certbeat resume ${record.id} to renew it again`);
+  else out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
+  if (record.owners.length === 0 && config.defaultRecipients.length === 0) {
+    out.note(
+      `warning: ${record.id} has no owner and the deployment has no default recipients, so no mail is sent about it. ` +
+        `Fix: certbeat add ${record.id} --replace --owner you@example.com …, or set defaultRecipients in certbeat.config.json.`,
+      'yellow',
+    );
+  }
   return EXIT.ok;
 }

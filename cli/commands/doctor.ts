@@ -11,7 +11,8 @@ import { isBlockingForRenewal, preflightFor } from '../../lambda/composition.js'
 import type { RuntimeConfig } from '../../lambda/config.js';
 import type { CliContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { namesText } from '../format.js';
+import { namesText, terminalSafe } from '../format.js';
+import { CaChecker } from '../ca-check.js';
 import { existing } from './inventory.js';
 
 export interface DoctorFinding extends Finding {
@@ -64,35 +65,97 @@ export async function doctorCommand(ctx: CliContext, id: string | undefined, opt
     records = [await existing(inventory, id)];
   } else {
     const batch = await inventory.listAll();
-    records = [...batch.records].sort((a, b) => a.id.localeCompare(b.id));
-    invalid = batch.invalid.map((i) => ({ id: i.id, problems: i.problems }));
+    const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    records = [...batch.records].sort(byId);
+    invalid = batch.invalid.map((i) => ({ id: i.id, problems: i.problems })).sort(byId);
   }
 
+  const caChecker = new CaChecker({ config: target.config, secretsManager: target.clients.secretsManager });
   const reports: DoctorReport[] = [];
-  for (const record of records) reports.push(await diagnose(record, { config: target.config, dns, store, lookup }));
+  try {
+    for (const record of records) {
+      const report = await diagnose(record, { config: target.config, dns, store, lookup });
+      // The CA's own checks join the pre-flight ones: a CA that cannot issue blocks like a missing zone.
+      const ca = await caChecker.check(record);
+      report.findings.push(...ca);
+      report.ok = !report.findings.some((f) => f.blocking);
+      reports.push(report);
+    }
+  } finally {
+    caChecker.close();
+  }
   const failing = reports.filter((r) => !r.ok).length + invalid.length;
 
   if (opts.json) {
-    ctx.out.json({ certificates: reports, invalid });
+    // Every finding with the same fields: `fix` is null when there is nothing to fix.
+    const findingJson = (f: DoctorFinding) => ({ check: f.check, ok: f.ok, blocking: f.blocking, message: f.message, fix: f.fix ?? null });
+    ctx.out.json({ certificates: reports.map((r) => ({ ...r, findings: r.findings.map(findingJson), summary: summaryOf(r) })), invalid });
     return failing > 0 ? EXIT.failed : EXIT.ok;
   }
   const { out } = ctx;
+  const fixesShown = new Set<string>();
   for (const report of reports) {
-    out.line(`${out.paint('bold', report.id)}  ${namesText(report.names)}${report.ok ? '' : out.paint('red', '  (blocked)')}`);
-    for (const f of report.findings) {
+    out.line(`${out.paint('bold', terminalSafe(report.id))}  ${terminalSafe(namesText(report.names))}${report.ok ? '' : out.paint('red', '  (blocked)')}`);
+    for (const f of fold(report.findings)) {
       const mark = f.ok ? out.paint('green', '✓') : f.blocking ? out.paint('red', '✗') : out.paint('yellow', '!');
-      out.line(`  ${mark} ${f.message}`);
-      if (!f.ok && f.fix) out.line(`      fix: ${f.fix}`);
+      out.line(`  ${mark} ${terminalSafe(f.message)}`);
+      if (!f.ok && f.fix) {
+        // The same fix under many certificates (a resolver down, say) is read once.
+        out.line(fixesShown.has(f.fix) ? '      fix: as above' : `      fix: ${terminalSafe(f.fix)}`);
+        fixesShown.add(f.fix);
+      }
     }
+    out.line(`  ${report.ok ? out.paint('green', 'summary:') : out.paint('red', 'summary:')} ${summaryOf(report)}`);
     out.line();
   }
   for (const item of invalid) {
-    out.line(`${out.paint('bold', item.id)}  ${out.paint('red', '(invalid in the inventory)')}`);
-    for (const p of item.problems) out.line(`  ${out.paint('red', '✗')} ${p}`);
+    out.line(`${out.paint('bold', terminalSafe(item.id))}  ${out.paint('red', '(invalid in the inventory)')}`);
+    for (const p of item.problems) out.line(`  ${out.paint('red', '✗')} ${terminalSafe(p)}`);
     out.line();
   }
   const total = reports.length + invalid.length;
   if (total === 0) out.line('no certificates to check');
   else out.line(failing === 0 ? `${total} checked: no blocking problem` : `${total} checked: ${failing} with a blocking problem (✗)`);
   return failing > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** `ready: 9 checks pass` / `blocked: 1 blocking (caa), 2 warnings (ns-lookup)`. */
+export function summaryOf(report: DoctorReport): string {
+  const blocking = report.findings.filter((f) => f.blocking);
+  const warnings = report.findings.filter((f) => !f.ok && !f.blocking);
+  const passed = report.findings.filter((f) => f.ok).length;
+  const checks = (fs: DoctorFinding[]) => [...new Set(fs.map((f) => f.check))].join(', ');
+  const parts = [`${passed} check(s) pass`];
+  if (blocking.length) parts.push(`${blocking.length} blocking (${checks(blocking)})`);
+  if (warnings.length) parts.push(`${warnings.length} warning(s) (${checks(warnings)})`);
+  return `${blocking.length ? 'blocked, a run would not order' : 'ready to renew'}: ${parts.join(', ')}`;
+}
+
+/**
+ * "could not check" findings with one fix (e.g. the resolver did not answer, for every name and
+ * record type) become one line naming how many there were, instead of one line per lookup.
+ */
+export function fold(findings: DoctorFinding[]): DoctorFinding[] {
+  const out: DoctorFinding[] = [];
+  const groups = new Map<string, DoctorFinding[]>();
+  for (const f of findings) {
+    if (f.ok || !f.check.endsWith('-lookup')) {
+      out.push(f);
+      continue;
+    }
+    const key = `${f.fix ?? ''}\n${f.blocking}`;
+    const group = groups.get(key);
+    if (group) {
+      group.push(f);
+      continue;
+    }
+    groups.set(key, [f]);
+    out.push(f);
+  }
+  return out.map((f) => {
+    const group = groups.get(`${f.fix ?? ''}\n${f.blocking}`);
+    if (!group || group[0] !== f || group.length === 1) return f;
+    const checks = [...new Set(group.map((g) => g.check.replace(/-lookup$/, '')))].join(', ');
+    return { ...f, message: `${f.message} — and ${group.length - 1} more like it (${checks})` };
+  });
 }

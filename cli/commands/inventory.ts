@@ -7,7 +7,8 @@ import type { Inventory } from '../../lambda/domain/ports.js';
 import { daysLeft } from '../../lambda/domain/renewal-policy.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
-import { LIST_HEADERS, NONE, daysLeftCell, listRow, nextCheckText, outcomeCell, stateCell, timeText } from '../format.js';
+import type { StoredCertificate } from '../../lambda/domain/model.js';
+import { LIST_HEADERS, LIST_SHRINKABLE, NONE, daysLeftCell, listRow, nextCheckText, normalSerial, outcomeCell, stateCell, terminalSafe, timeText } from '../format.js';
 
 /** The record, or a `UsageError` (exit 2) saying the id is unknown and how to find the right one. */
 export async function existing(inventory: Inventory, id: string): Promise<CertificateRecord> {
@@ -20,31 +21,70 @@ export async function existing(inventory: Inventory, id: string): Promise<Certif
   return record;
 }
 
-/** A record as `--json` shows it: configuration, runtime state and days left. */
+/**
+ * Every field `--json` shows for a certificate, always present (null when unset), so scripts can
+ * read `.serial` without asking first whether it exists. Order: configuration, then runtime state.
+ */
+const RECORD_FIELDS = [
+  'id', 'names', 'zones', 'directoryUrl', 'eabSecretId', 'keyType', 'owners', 'status',
+  'acmArn', 'notBefore', 'notAfter', 'serial', 'issuedNames', 'ariCertId', 'renewalWindow', 'lastOutcome',
+  'failureCount', 'nextCheckAt', 'forceRenewal', 'pendingImport', 'importingSerial', 'pendingOrderUrl', 'published', 'lease',
+] as const satisfies ReadonlyArray<keyof CertificateRecord>;
+
+/** A record as `--json` shows it: every field (null when unset), one serial format, days left, owed mails. */
 export function recordJson(record: CertificateRecord, now: Date) {
+  const fields = Object.fromEntries(RECORD_FIELDS.map((k) => [k, record[k] ?? null])) as { [K in (typeof RECORD_FIELDS)[number]]: NonNullable<CertificateRecord[K]> | null };
   // Owed mails without their bodies: what, to whom, since when, why not sent.
   const owedMails = (record.owedMails ?? []).map(({ html: _h, text: _t, ...m }) => m);
-  return { ...record, owedMails, daysLeft: daysLeft(record.notAfter, now) ?? null };
+  const lastOutcome = record.lastOutcome
+    ? { at: record.lastOutcome.at, result: record.lastOutcome.result, errorClass: record.lastOutcome.errorClass ?? null, message: record.lastOutcome.message ?? null, fix: record.lastOutcome.fix ?? null }
+    : null;
+  return {
+    ...fields,
+    serial: normalSerial(record.serial) ?? null,
+    importingSerial: normalSerial(record.importingSerial) ?? null,
+    lastOutcome,
+    owedMails,
+    daysLeft: daysLeft(record.notAfter, now) ?? null,
+  };
+}
+
+/** What ACM knows, as `show --json` shows it: every field present, dates ISO, the serial as in the record. */
+export function acmJson(acm: StoredCertificate | undefined) {
+  if (!acm) return null;
+  return {
+    arn: acm.arn,
+    keyAlgorithm: acm.keyAlgorithm ?? null,
+    notBefore: acm.notBefore?.toISOString() ?? null,
+    notAfter: acm.notAfter?.toISOString() ?? null,
+    serial: normalSerial(acm.serial) ?? null,
+    issuer: acm.issuer ?? null,
+    inUseBy: acm.inUseBy,
+  };
 }
 
 export async function listCommand(ctx: CliContext, opts: { json?: boolean }): Promise<ExitCode> {
   const { inventory } = await ctx.adapters();
   const batch = await inventory.listAll();
   const now = ctx.clock.now();
-  const records = [...batch.records].sort((a, b) => a.id.localeCompare(b.id));
+  // Code-point order, as `sort` in a shell with LC_ALL=C: the same on every machine.
+  const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const records = [...batch.records].sort(byId);
+  const invalid = [...batch.invalid].sort(byId);
   if (opts.json) {
-    ctx.out.json({ certificates: records.map((r) => recordJson(r, now)), invalid: batch.invalid });
+    ctx.out.json({ certificates: records.map((r) => recordJson(r, now)), invalid: invalid.map((i) => ({ id: i.id, problems: i.problems, owners: i.owners })) });
     return EXIT.ok;
   }
   if (records.length === 0 && batch.invalid.length === 0) {
     ctx.out.line('no certificates yet; add one with: certbeat add <id> --name example.com --name "*.example.com"');
     return EXIT.ok;
   }
-  ctx.out.table(LIST_HEADERS, [
-    ...records.map((r) => listRow(r, now)),
-    ...batch.invalid.map((i) => [i.id, NONE, { text: 'invalid', style: 'red' as const }, NONE, NONE, i.problems[0] ?? '', NONE]),
-  ]);
-  for (const item of batch.invalid) ctx.out.note(`invalid ${item.id}: ${item.problems.join('; ')}`, 'red');
+  const rows = [
+    ...records.map((r) => ({ id: r.id, cells: listRow(r, now) })),
+    ...invalid.map((i) => ({ id: i.id, cells: [terminalSafe(i.id), NONE, { text: 'invalid', style: 'red' as const }, NONE, NONE, 'see below', NONE] })),
+  ].sort(byId);
+  ctx.out.table(LIST_HEADERS, rows.map((r) => r.cells), LIST_SHRINKABLE);
+  for (const item of invalid) ctx.out.note(terminalSafe(`invalid ${item.id}: ${item.problems.join('; ')}`), 'red');
   const owing = records.filter((r) => r.owedMails?.length);
   if (owing.length > 0) {
     ctx.out.note(`mail not delivered yet for ${owing.map((r) => r.id).join(', ')} (SES refused it; sent again by the next runs) — certbeat show <id>`, 'yellow');
@@ -57,9 +97,10 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
   const record = await existing(inventory, id);
   const now = ctx.clock.now();
   const acm = record.acmArn ? await store.describe(record.acmArn) : undefined;
+  const { config } = await ctx.getTarget();
+  const recipients = record.owners.length ? record.owners : config.defaultRecipients;
   if (opts.json) {
-    const { lease, ...rest } = recordJson(record, now);
-    ctx.out.json({ ...rest, lease: lease ?? null, acm: acm ?? null });
+    ctx.out.json({ ...recordJson(record, now), mailsTo: recipients, acm: acmJson(acm) });
     return EXIT.ok;
   }
   const { out } = ctx;
@@ -71,17 +112,21 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
     ['state', out.paint(typeof state === 'string' ? undefined : state.style, typeof state === 'string' ? state : state.text)],
     ['CA', record.directoryUrl],
     ['key type', record.keyType + (acm?.keyAlgorithm && acm.keyAlgorithm !== record.keyType ? ` (ACM has ${acm.keyAlgorithm})` : '')],
-    ['owners', record.owners.length ? record.owners.join(', ') : 'the default recipients'],
+    ['owners', ownersText(record.owners, config.defaultRecipients)],
     ['zones', Object.keys(record.zones).length ? Object.entries(record.zones).map(([n, z]) => `${n}=${z}`).join(', ') : 'found by name'],
     ['ACM ARN', record.acmArn ?? NONE],
     ['in use by', acm ? (acm.inUseBy.length ? acm.inUseBy.join(', ') : 'nothing yet') : NONE],
-    ['serial', record.serial ?? NONE],
+    ['serial', normalSerial(record.serial) ?? NONE],
     ['expiry', record.notAfter ? `${timeText(record.notAfter)} (${typeof left === 'string' ? left : left.text} days left)` : NONE],
     ['last outcome', out.paint(typeof outcome === 'string' ? undefined : outcome.style, typeof outcome === 'string' ? outcome : outcome.text)],
     ['next check', nextCheckText(record, now)],
   ];
   if (record.eabSecretId) rows.splice(3, 0, ['EAB secret', record.eabSecretId]);
-  if (record.lastOutcome?.result === 'failed' && record.lastOutcome.message) rows.push(['cause', record.lastOutcome.message]);
+  if (record.lastOutcome?.result === 'failed') {
+    if (record.lastOutcome.message) rows.push(['cause', record.lastOutcome.message]);
+    // Recorded with the failure since this version; older failures: doctor finds what is wrong now.
+    rows.push(['fix', record.lastOutcome.fix ?? `run certbeat doctor ${record.id}: it checks the zone, delegation, CAA and CA, each with its fix`]);
+  }
   if (record.failureCount > 0) rows.push(['failures in a row', String(record.failureCount)]);
   if (record.renewalWindow) rows.push(['ARI window', `${timeText(record.renewalWindow.start)} – ${timeText(record.renewalWindow.end)}`]);
   if (record.forceRenewal) rows.push(['renew now', 'requested']);
@@ -92,10 +137,20 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
   if (record.pendingOrderUrl) rows.push(['order to resume', record.pendingOrderUrl]);
   if (record.importingSerial) rows.push(['import to confirm', `serial ${record.importingSerial} (the next run looks for it in ACM)`]);
   if (record.published?.length) rows.push(['TXT values left', `${record.published.length} (removed by the next run)`]);
-  out.line(out.paint('bold', record.id));
+  out.line(out.paint('bold', terminalSafe(record.id)));
   const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) out.line(`  ${k.padEnd(width)}  ${v}`);
+  // Values come from the inventory (and the CA's messages): escaped. The two rows painted above hold
+  // only certbeat's own words, so their colour codes stay.
+  const painted = new Set(['state', 'last outcome']);
+  for (const [k, v] of rows) out.line(`  ${k.padEnd(width)}  ${painted.has(k) ? v : terminalSafe(v)}`);
   return EXIT.ok;
+}
+
+/** Who is mailed about a certificate, and plainly when nobody is. */
+function ownersText(owners: string[], defaults: string[]): string {
+  if (owners.length) return owners.join(', ');
+  if (defaults.length) return `none; mails go to the default recipients (${defaults.join(', ')})`;
+  return 'none, and no default recipients: no mail is sent about this certificate (add one with certbeat add <id> --replace … --owner ADDRESS)';
 }
 
 export async function setStatusCommand(ctx: CliContext, id: string, status: 'active' | 'paused'): Promise<ExitCode> {

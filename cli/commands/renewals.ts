@@ -8,17 +8,31 @@ import type { RunSummary } from '../../lambda/domain/run-summary.js';
 import { CLI_RENEW_BUDGET_MS, type CliContext } from '../context.js';
 import { EXIT, EnvironmentError, UsageError, type ExitCode } from '../exit-codes.js';
 import { FUNCTION_ENV } from '../environment.js';
-import { SUMMARY_HEADERS, summaryRows } from '../format.js';
+import { SUMMARY_HEADERS, SUMMARY_SHRINKABLE, normalSerial, summaryRows, terminalSafe } from '../format.js';
 import { progressLog } from '../progress.js';
 import { existing } from './inventory.js';
 
 export interface RunCommandOptions {
   json?: boolean;
   verbose?: boolean;
+  /** A rehearsal (certbot's `renew --dry-run`): ordered and validated for real, then dropped. */
+  dryRun?: boolean;
 }
+
+/** Said once before and once after a dry run, so nobody takes its "ok" for a renewal. */
+const DRY_RUN_NOTE = 'dry run at each certificate\'s CA (Let\'s Encrypt: its staging CA); nothing is imported into ACM, recorded or mailed';
 
 export async function runCommand(ctx: CliContext, opts: RunCommandOptions): Promise<ExitCode> {
   const target = await ctx.getTarget();
+  if (opts.dryRun) {
+    // As certbot's `renew --dry-run`: every active certificate, due or not, is rehearsed.
+    const { inventory } = await ctx.adapters();
+    const ids = (await inventory.listAll()).records.filter((r) => r.status === 'active').map((r) => r.id).sort();
+    ctx.out.note(`${DRY_RUN_NOTE}; ${ids.length} active certificate(s) on ${target.description}`, 'dim');
+    const service = await ctx.service(progressLog(ctx.out, opts));
+    const summary = await service.run({ ...ctx.runOptions(), ids, force: true, dryRun: true });
+    return report(ctx, summary, opts);
+  }
   ctx.out.note(`run on ${target.description}: looking for due certificates…`, 'dim');
   const service = await ctx.service(progressLog(ctx.out, opts));
   const summary = await service.run(ctx.runOptions());
@@ -33,10 +47,15 @@ export async function renewCommand(ctx: CliContext, id: string, opts: RunCommand
       remediation: `Resume it first: certbeat resume ${id}`,
     });
   }
+  if (opts.remote && opts.dryRun) {
+    throw new UsageError('--remote and --dry-run together: the deployed function has no dry run; nothing was changed', {
+      remediation: `Leave out --remote: certbeat renew ${id} --dry-run rehearses in this process with the deployment's settings.`,
+    });
+  }
   if (opts.remote) return renewRemote(ctx, id, opts);
-  ctx.out.note(`renewing ${id} now…`, 'dim');
+  ctx.out.note(opts.dryRun ? `${DRY_RUN_NOTE}; rehearsing ${id}…` : `renewing ${id} now…`, 'dim');
   const service = await ctx.service(progressLog(ctx.out, opts));
-  const summary = await service.run({ ...ctx.runOptions(CLI_RENEW_BUDGET_MS), ids: [id], force: true });
+  const summary = await service.run({ ...ctx.runOptions(CLI_RENEW_BUDGET_MS), ids: [id], force: true, dryRun: opts.dryRun });
   return report(ctx, summary, opts);
 }
 
@@ -94,12 +113,17 @@ function report(ctx: CliContext, summary: RunSummary, opts: RunCommandOptions, s
   const blocked = held.length > 0 && worked === 0;
   const failed = summary.failed.length + summary.invalid.length + interrupted.length + (skippedFails || blocked ? summary.skipped.length : 0);
   if (opts.json) {
-    ctx.out.json(summary);
+    ctx.out.json(summaryJson(summary));
   } else {
     const rows = summaryRows(summary);
     if (rows.length === 0) ctx.out.line('nothing was due');
-    else ctx.out.table(SUMMARY_HEADERS, rows);
-    if (summary.failed.length > 0) ctx.out.note('`certbeat doctor <id>` checks DNS, CAA and delegation; `certbeat show <id>` shows the fix.');
+    else ctx.out.table(SUMMARY_HEADERS, rows, SUMMARY_SHRINKABLE);
+    // The fix right here: a failure mail may not have gone out (no owner, SES refused, dry run).
+    for (const f of [...summary.failed].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      ctx.out.note(terminalSafe(`${f.id}: ${f.message}`), 'red');
+      ctx.out.note(terminalSafe(`  fix: ${f.fix ?? `certbeat doctor ${f.id} checks the zone, delegation, CAA and the CA, each with its fix`}`));
+    }
+    if (opts.dryRun) ctx.out.note(`${DRY_RUN_NOTE}.`, 'dim');
     if (held.length > 0) {
       ctx.out.note(
         `${held.length} certificate(s) are leased by another run (${held.map((h) => h.id).join(', ')}). If that run is dead ` +
@@ -112,6 +136,19 @@ function report(ctx: CliContext, summary: RunSummary, opts: RunCommandOptions, s
     }
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** The run summary with every field present (null or [] when unset), as scripts read it. */
+export function summaryJson(summary: RunSummary) {
+  return {
+    renewed: summary.renewed.map((r) => ({ ...r, serial: normalSerial(r.serial) })),
+    dryRun: (summary.dryRun ?? []).map((d) => ({ ...d, serial: normalSerial(d.serial) })),
+    failed: summary.failed.map((f) => ({ ...f, fix: f.fix ?? null })),
+    notDue: summary.notDue,
+    skipped: summary.skipped,
+    invalid: summary.invalid,
+    mailsNotSent: summary.mailsNotSent ?? [],
+  };
 }
 
 /** `certbeat unlock <id>`: removes the lease a dead run left, so the next run can work the certificate. */

@@ -13,6 +13,8 @@ export interface DigestDeps {
   clock: Clock;
   /** Shown in the mail; defaults to `certbeat`. */
   productName?: string;
+  /** IANA time zone of the mail's dates (CERTBEAT_TIME_ZONE); default UTC. */
+  timeZone?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function sendDigest(deps: DigestDeps, recipients: string[]): Promis
   if (to.length === 0) return { sent: false, certificates: 0 };
   try {
     const batch = await deps.inventory.listAll();
-    const mail = renderDigest({ records: batch.records, invalid: batch.invalid }, { now: deps.clock.now(), productName: deps.productName });
+    const mail = renderDigest({ records: batch.records, invalid: batch.invalid }, { now: deps.clock.now(), productName: deps.productName, timeZone: deps.timeZone });
     await deps.notifier.send({ to, ...mail });
     return { sent: true, certificates: batch.records.length };
   } catch (e) {

@@ -20,6 +20,8 @@ export interface LastOutcome {
   result: 'renewed' | 'issued' | 'failed';
   errorClass?: string;
   message?: string;
+  /** The failure's remediation, so `certbeat show` has the fix even when no mail went out. */
+  fix?: string;
 }
 
 /** A dns-01 TXT value certbeat published, journaled on the record while its run holds the lease. */

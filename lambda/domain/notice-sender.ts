@@ -3,7 +3,7 @@
  * A mail that cannot be sent is never thrown: it must not undo a renewal or stop the run. It comes back
  * rendered as an `OwedMail`, which the caller keeps in the outbox.
  */
-import { renderNotice } from './mail/render.js';
+import { renderNotice, type MailSettings } from './mail/render.js';
 import type { OwedMail } from './model.js';
 import type { Notice } from './notices.js';
 import type { Clock, Notifier, RunLog } from './ports.js';
@@ -13,7 +13,7 @@ export type SendResult = { sent: true } | { sent: false; owed?: OwedMail; error:
 
 export class NoticeSender {
   constructor(
-    private readonly deps: { notifier: Notifier; clock: Clock; log: RunLog; defaultRecipients: string[] },
+    private readonly deps: { notifier: Notifier; clock: Clock; log: RunLog; defaultRecipients: string[]; mailSettings?: MailSettings },
   ) {}
 
   /** Sends the notice. Not sent: `owed` holds the rendered mail to send again (absent when no recipient). */
@@ -27,7 +27,7 @@ export class NoticeSender {
     const now = this.deps.clock.now();
     let mail: { subject: string; html: string; text: string };
     try {
-      mail = renderNotice(notice, { now });
+      mail = renderNotice(notice, { now, ...this.deps.mailSettings });
     } catch (e) {
       const err = toCertbeatError(e);
       this.deps.log.error('mail not rendered', { id, kind: notice.kind, error: err.message });

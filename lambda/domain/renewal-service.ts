@@ -24,6 +24,8 @@ import {
 import { findImported, isDefiniteRefusal } from './import-guard.js';
 import {
   CERTIFICATE_ID_TAG,
+  LETS_ENCRYPT_PRODUCTION,
+  LETS_ENCRYPT_STAGING,
   type CertificateRecord,
   type IssuedCertificate,
   type KeyType,
@@ -34,6 +36,7 @@ import {
 import { baseName, normalizeName } from './names.js';
 import type { Finding, Notice } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
+import type { MailSettings } from './mail/render.js';
 import { Outbox } from './outbox.js';
 import type { PendingImports } from './pending-imports.js';
 import type {
@@ -77,6 +80,8 @@ export interface RenewalServiceDeps {
   clock: Clock;
   log: RunLog;
   defaultRecipients: string[];
+  /** Language and time zone of the mails (CERTBEAT_MAIL_LANGUAGE, CERTBEAT_TIME_ZONE). */
+  mailSettings?: MailSettings;
   /** Returns findings; those with `ok: false` that are blocking stop the order (see `isBlocking`). */
   preflight?: (request: PreflightRequest) => Promise<Finding[]>;
   /** Which failing findings stop an order. Default: every failing finding. */
@@ -111,6 +116,12 @@ export interface RunOptions {
   force?: boolean;
   /** Mail the owners of invalid items (default true). Off for triggers that fire several times a day. */
   mailInvalidItems?: boolean;
+  /**
+   * certbot's `renew --dry-run`: a full order with real DNS validation (Let's Encrypt production is
+   * swapped for its staging CA), then the certificate is dropped: nothing imported, journaled or
+   * recorded, no mail; only the lease is taken and given back.
+   */
+  dryRun?: boolean;
 }
 
 /** One run's shared state. */
@@ -177,7 +188,7 @@ export class RenewalService {
     const state: RunState = { options, summary: emptySummary(), gate: new RateLimitGate() };
     const { summary } = state;
     const batch = options.ids
-      ? await this.loadByIds(options.ids, options.force ?? false, summary)
+      ? await this.loadByIds(options.ids, (options.force ?? false) && !options.dryRun, summary)
       : await inventory.listDue(clock.now());
 
     for (const item of batch.invalid) {
@@ -242,7 +253,7 @@ export class RenewalService {
     const jobs = await mapLimit(records, limit, (record) => this.prepare(record, state));
     // Journal the values before publishing them: if this run dies, a later one removes them.
     await mapLimit(
-      jobs.filter((j) => j.order && !j.error),
+      jobs.filter((j) => j.order && !j.error && !options.dryRun),
       limit,
       async (job) => {
         const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
@@ -336,6 +347,7 @@ export class RenewalService {
       log.info('skipped: lease held elsewhere', { id: candidate.id });
       return { ...job, done: true };
     }
+    if (options.dryRun) record = dryRunRecord(record);
     job.record = record;
     // We hold the lease, so a journal on the record is a dead run's: its values are stale.
     job.stale = record.published ?? [];
@@ -545,6 +557,7 @@ export class RenewalService {
     const { record } = job;
     state.summary.skipped.push({ id: record.id, reason: 'interrupted: due again on the next run' });
     log.warn('interrupted: lease given back', { id: record.id });
+    if (state.options.dryRun) return void (await inventory.releaseLease(record.id, state.options.invocationId));
     await inventory.recordOutcome(record.id, state.options.invocationId, {
       nextCheckAt: clock.now().toISOString(),
       ...((job.journaled || job.stale.length > 0) && !job.journalOpen ? { published: null } : {}),
@@ -559,6 +572,12 @@ export class RenewalService {
     const { record } = job;
     const issued = job.issued!;
     const owner = state.options.invocationId;
+    if (state.options.dryRun) {
+      (state.summary.dryRun ??= []).push({ id: record.id, serial: issued.serial, notAfter: issued.notAfter.toISOString(), directoryUrl: record.directoryUrl });
+      log.info('dry run: issued, not imported', { id: record.id, serial: issued.serial });
+      await inventory.releaseLease(record.id, owner);
+      return;
+    }
     let arn: string;
     try {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
@@ -716,12 +735,13 @@ export class RenewalService {
     // A person has to act on a configuration problem: look again daily, not hourly.
     if (!isRetryable(error)) next = new Date(Math.max(next.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
     next = Outbox.nextCheck(next, job.owed, now);
-    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString() });
+    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString(), fix: error.remediation });
     log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
+    if (options.dryRun) return void (await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined));
 
     try {
       await inventory.recordOutcome(record.id, options.invocationId, {
-        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000) },
+        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000), fix: error.remediation.slice(0, 1000) },
         failureCount,
         nextCheckAt: next.toISOString(),
         // The slot may still hold a key when a pending import could not be confirmed gone.
@@ -773,6 +793,25 @@ const ABORT_SETTLE_MS = 30_000;
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   const settled = await withTimeout(promise.then(() => true, () => true), ms);
   return settled === true;
+}
+
+/**
+ * The record a dry run works on: due now, at Let's Encrypt's staging CA instead of production, and
+ * without the state a real run would resume or send (order, kept certificate, import, ARI `replaces`,
+ * owed mails, journal), so the rehearsal neither uses nor changes it.
+ */
+function dryRunRecord(record: CertificateRecord): CertificateRecord {
+  return {
+    ...record,
+    directoryUrl: record.directoryUrl === LETS_ENCRYPT_PRODUCTION ? LETS_ENCRYPT_STAGING : record.directoryUrl,
+    forceRenewal: true,
+    pendingOrderUrl: undefined,
+    pendingImport: undefined,
+    importingSerial: undefined,
+    ariCertId: undefined,
+    owedMails: undefined,
+    published: undefined,
+  };
 }
 
 function gateKey(record: CertificateRecord): string {

@@ -2,7 +2,9 @@
 export interface RunSummary {
   renewed: Array<{ id: string; firstIssuance: boolean; arn: string; serial: string; notAfter: string }>;
   notDue: Array<{ id: string; reason: string; nextCheckAt: string }>;
-  failed: Array<{ id: string; errorClass: string; message: string; nextAttemptAt: string }>;
+  failed: Array<{ id: string; errorClass: string; message: string; nextAttemptAt: string; fix?: string }>;
+  /** `dryRun` runs: certificates the CA issued and certbeat checked, then dropped (nothing imported or recorded). */
+  dryRun?: Array<{ id: string; serial: string; notAfter: string; directoryUrl: string }>;
   skipped: Array<{ id: string; reason: string }>;
   invalid: Array<{ id: string; problems: string[] }>;
   /** Mails SES did not take in this run; `kept`: in the outbox, sent again by a later run. */

@@ -131,7 +131,7 @@ describe('certbeat', () => {
     const table = await cli(['list']);
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    expect(header.split(/\s{2,}/)).toEqual(['ID', 'NAMES', 'STATE', 'DAYS LEFT', 'EXPIRY', 'LAST OUTCOME', 'NEXT CHECK']);
+    expect(header.split(/\s{2,}/)).toEqual(['ID', 'NAMES', 'STATE', 'DAYS', 'EXPIRY', 'LAST OUTCOME', 'NEXT (UTC)']);
     const web = rows.find((l) => l.startsWith('web '))!;
     const record = (await inventory.get('web'))!;
     const days = Math.floor((new Date(record.notAfter!).getTime() - Date.now()) / 86_400_000);
@@ -182,7 +182,7 @@ describe('certbeat', () => {
     const refused = await cli(['renew', 'api']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/'api' is paused[\s\S]*fix: Resume it first: certbeat resume api/);
-    expect((await cli(['list'])).stdout).toMatch(/^api +api\.other\.test \+1 +paused/m);
+    expect((await cli(['list'])).stdout).toMatch(/^api +api\.other\.te… \+1 +paused/m);
     expect((await cli(['resume', 'api'])).code).toBe(0);
     expect((await inventory.get('api'))!.status).toBe('active');
   });
@@ -196,7 +196,9 @@ describe('certbeat', () => {
       const r = await cli(['renew', 'stale']);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^failed stale: pre-flight checks failed: the domain's registrar points stale\.test at ns1\.old-host\.example/m);
-      expect(r.stdout).toMatch(/^stale +failed .*ConfigurationError: pre-flight checks failed/m);
+      expect(r.stdout).toMatch(/^stale +failed .*pre-flight checks/m);
+      // The fix in the terminal, whether or not a mail went out (stale has no owner here).
+      expect(r.stderr).toMatch(/^stale: pre-flight checks failed[^\n]*\n  fix: \S/m);
       expect((await inventory.get('stale'))!).toMatchObject({ failureCount: 1, lastOutcome: { result: 'failed', errorClass: 'ConfigurationError' } });
     } finally {
       expect((await cli(['remove', 'stale'])).code).toBe(0);

@@ -44,9 +44,12 @@ describe('npm run demo', () => {
   });
 
   it('prints the outcome table and the wall time', () => {
-    expect(output).toMatch(/^RUN +ID +OUTCOME +SERIAL +EXPIRY +NEXT +ARN \/ CAUSE$/m);
-    for (const r of result.runs[1].renewed) expect(output).toMatch(new RegExp(`^2 +${r.id} +renewed .*${r.arn}$`, 'm'));
-    expect(output).toMatch(/^1 +legacy +failed .*ConfigurationError: pre-flight checks failed/m);
+    expect(output).toMatch(/^RUN +ID +OUTCOME +SERIAL +EXPIRY +NEXT \(UTC\) +ARN \/ CAUSE$/m);
+    // The table fits 80 columns: ARNs shortened to the start of the certificate id, causes cut with …
+    const table = output.slice(output.indexOf('RUN '), output.indexOf('\n\n', output.indexOf('RUN ')));
+    for (const line of table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    for (const r of result.runs[1].renewed) expect(output).toMatch(new RegExp(`^2 +${r.id} +renewed .*…/${r.arn.slice(r.arn.lastIndexOf('/') + 1, r.arn.lastIndexOf('/') + 9)}…$`, 'm'));
+    expect(output).toMatch(/^1 +legacy +failed .*pre-flight checks/m);
     expect(output).toMatch(/demo finished in \d+\.\d s/);
     expect(result.wallMs).toBeLessThan(60_000);
   });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng, findChromium, lastContentRow, renderSampleMails, sampleMails, SHOT_WIDTH } from '../../scripts/render-mails.js';
 
-const KINDS = ['renewed', 'issued', 'failed-notice', 'failed-warning', 'failed-final', 'invalid-item', 'digest'];
+const KINDS = ['renewed', 'issued', 'failed-notice', 'failed-warning', 'failed-final', 'renewed-ja', 'failed-warning-ja', 'failed-final-new-york', 'invalid-item', 'digest'];
 const DOCS = fileURLToPath(new URL('../../docs/mails/', import.meta.url));
 
 /** Width and height from a PNG's IHDR, read by hand (independent of the script's decoder). */

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startTestbed, type Testbed } from './testbed.js';
+import { prepareWalkthrough } from '../cli/testbed-walkthrough.js';
 
 /** Quotes a value for a POSIX shell `export` line. */
 function shellQuote(value: string): string {
@@ -51,7 +52,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   const zones: Array<[string, string]> = [];
+  let walkthroughEnv: Record<string, string> = {};
   try {
+    // The README's CLI walkthrough runs as pasted: its zones exist and `add` defaults to this pebble.
+    const walkthrough = await prepareWalkthrough(tb);
+    zones.push(...walkthrough.zones);
+    walkthroughEnv = walkthrough.env;
     for (const name of values.zone ?? []) zones.push([name, await tb.route53.createZone(name)]);
   } catch (err) {
     await tb.stop().catch(() => undefined);
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
       `  hmac: ${eab.hmac}`,
     );
   }
-  lines.push('', '# paste into a shell:', ...Object.entries(tb.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`));
+  lines.push('', '# paste into a shell:', ...Object.entries({ ...tb.env, ...walkthroughEnv }).map(([k, v]) => `export ${k}=${shellQuote(v)}`));
   lines.push('', 'Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n'));
 }

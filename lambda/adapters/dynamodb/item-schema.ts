@@ -53,6 +53,7 @@ const lastOutcomeSchema = z.object(
     result: z.enum(['renewed', 'issued', 'failed'], fix('use "renewed", "issued" or "failed"')),
     errorClass: z.string(fix('give an error class name, or remove the field')).optional(),
     message: z.string(fix('give a text, or remove the field')).optional(),
+    fix: z.string(fix('give a text, or remove the field')).optional(),
   },
   fix('give a map { at, result }, or remove the field'),
 );

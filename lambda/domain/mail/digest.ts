@@ -5,7 +5,7 @@
  */
 import type { CertificateRecord, InvalidItem, LastOutcome } from '../model.js';
 import { urgency } from '../renewal-policy.js';
-import { daysUntil, formatDate, formatDateTime, namesSummary, plural } from './format.js';
+import { daysUntil, formatDate, formatDateTime, formatTime, namesSummary, plural, type DateStyle } from './format.js';
 import { renderHtml, renderText, type Block, type Fact, type Signal, type TableCell, type TableRow, type Tone } from './layout.js';
 import type { RenderedMail } from './render.js';
 import { oneLine, sanitizeHeader } from './sanitize.js';
@@ -59,32 +59,27 @@ function validDate(iso: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-function outcomeText(outcome: LastOutcome | undefined): string {
+function outcomeText(outcome: LastOutcome | undefined, zone: DateStyle): string {
   if (!outcome) return 'never run';
-  const at = formatDate(validDate(outcome.at));
+  const at = formatDate(validDate(outcome.at), zone);
   if (outcome.result === 'failed') return `failed ${at}${outcome.errorClass ? ` (${oneLine(outcome.errorClass)})` : ''}`;
   return `${outcome.result} ${at}`;
 }
 
 /** The next check as `[date, time]`, or one phrase when there is no time to show. */
-function nextCheckLines(record: CertificateRecord, now: Date): string[] {
+function nextCheckLines(record: CertificateRecord, now: Date, zone: DateStyle): string[] {
   if (record.status === 'paused') return ['none while paused'];
   const at = validDate(record.nextCheckAt);
   if (!at) return ['unknown'];
-  return at.getTime() <= now.getTime() ? ['due now'] : [formatDate(at), timeOfDay(at)];
+  return at.getTime() <= now.getTime() ? ['due now'] : [formatDate(at, zone), formatTime(at, zone)];
 }
 
 function fullBarDays(days: number | undefined): number {
   return days !== undefined && Number.isFinite(days) && days > 0 ? days : DEFAULT_FULL_BAR_DAYS;
 }
 
-/** `12:00 UTC`: the time part of `formatDateTime`. */
-function timeOfDay(d: Date): string {
-  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')} UTC`;
-}
-
 /** The facts of one certificate's row. Pure. */
-export function digestRow(record: CertificateRecord, now: Date, fullDays?: number): DigestRow {
+export function digestRow(record: CertificateRecord, now: Date, fullDays?: number, zone: DateStyle = {}): DigestRow {
   const notAfter = validDate(record.notAfter);
   const daysLeft = notAfter ? daysUntil(notAfter, now) : undefined;
   const paused = record.status === 'paused';
@@ -105,8 +100,8 @@ export function digestRow(record: CertificateRecord, now: Date, fullDays?: numbe
     notAfter,
     fraction: daysLeft === undefined ? undefined : Math.min(1, Math.max(0, daysLeft / full)),
     signal,
-    lastOutcome: outcomeText(record.lastOutcome),
-    nextCheck: nextCheckLines(record, now),
+    lastOutcome: outcomeText(record.lastOutcome, zone),
+    nextCheck: nextCheckLines(record, now, zone),
   };
 }
 
@@ -151,7 +146,7 @@ function daysText(row: DigestRow): string {
 
 const STATE_SIGNAL: Partial<Record<DigestState, Signal>> = { failing: 'red', expired: 'red', paused: 'grey', 'never issued': 'grey' };
 
-function tableRow(row: DigestRow): TableRow {
+function tableRow(row: DigestRow, zone: DateStyle): TableRow {
   const days: TableCell = {
     lines: [daysText(row)],
     colour: row.signal,
@@ -163,7 +158,7 @@ function tableRow(row: DigestRow): TableRow {
       { lines: [row.id, row.names], strong: true },
       { lines: [row.state, `last: ${row.lastOutcome}`], colour: STATE_SIGNAL[row.state] },
       days,
-      { lines: row.notAfter ? [formatDate(row.notAfter), timeOfDay(row.notAfter)] : ['—'], joiner: ' ' },
+      { lines: row.notAfter ? [formatDate(row.notAfter, zone), formatTime(row.notAfter, zone)] : ['—'], joiner: ' ' },
       { lines: row.nextCheck, joiner: ' ' },
     ],
   };
@@ -179,10 +174,12 @@ function tone(c: DigestCounts, rows: DigestRow[]): Tone {
  * Renders the digest of the whole inventory as of `ctx.now`. Pure: same input, same output. Every value
  * from the inventory is escaped in the HTML part and kept on one line where it names something.
  */
-export function renderDigest(input: DigestInput, ctx: { now: Date; productName?: string }): RenderedMail {
+export function renderDigest(input: DigestInput, ctx: { now: Date; productName?: string; timeZone?: string }): RenderedMail {
   const product = sanitizeHeader(ctx.productName ?? '') || 'certbeat';
   const now = ctx.now;
-  const rows = input.records.map((r) => digestRow(r, now, input.fullBarDays)).sort(compareRows);
+  // Dates in the deployment's time zone, as in the certificate mails; the digest itself is English.
+  const zone: DateStyle = { timeZone: ctx.timeZone ?? 'UTC' };
+  const rows = input.records.map((r) => digestRow(r, now, input.fullBarDays, zone)).sort(compareRows);
   const counts = digestCounts(rows, input.invalid.length);
   const parts = attention(counts);
   const total = plural(counts.certificates, 'certificate');
@@ -196,7 +193,7 @@ export function renderDigest(input: DigestInput, ctx: { now: Date; productName?:
   if (counts.neverIssued) overview.push({ label: 'Not issued yet', value: String(counts.neverIssued) });
   if (counts.paused) overview.push({ label: 'Paused', value: String(counts.paused) });
   if (counts.invalid) overview.push({ label: 'Invalid items', value: String(counts.invalid) });
-  overview.push({ label: 'As of', value: formatDateTime(now) });
+  overview.push({ label: 'As of', value: formatDateTime(now, zone) });
 
   const blocks: Block[] = [{ kind: 'facts', title: 'Overview', facts: overview }];
   if (rows.length > 0) {
@@ -210,7 +207,7 @@ export function renderDigest(input: DigestInput, ctx: { now: Date; productName?:
         { label: 'Expiry', width: 80 },
         { label: 'Next check', width: 80 },
       ],
-      rows: rows.map(tableRow),
+      rows: rows.map((row) => tableRow(row, zone)),
     });
   } else {
     blocks.push({ kind: 'paragraphs', title: 'Certificates', paragraphs: ['No certificates are registered yet. Add one with: npx certbeat add <id> --name example.com'] });
@@ -237,15 +234,15 @@ export function renderDigest(input: DigestInput, ctx: { now: Date; productName?:
     tone: tone(counts, rows),
     badge: 'DIGEST',
     heading: `${total}: ${summary}`,
-    preheader: `${total}: ${summary}. As of ${formatDateTime(now)}.`,
+    preheader: `${total}: ${summary}. As of ${formatDateTime(now, zone)}.`,
     intro: [
-      `The state of every certificate ${product} manages, as of ${formatDateTime(now)}, most urgent first.` +
+      `The state of every certificate ${product} manages, as of ${formatDateTime(now, zone)}, most urgent first.` +
         (parts.length > 0 ? ' Failing and red rows need a person soon.' : ' Renewals are on schedule.'),
     ],
     blocks,
     footer: [
       `You receive this digest because your address is one of ${product}'s digest recipients.`,
-      `${product} renews imported ACM certificates unattended. Sent ${formatDateTime(now)}.`,
+      `${product} renews imported ACM certificates unattended. Sent ${formatDateTime(now, zone)}.`,
     ],
   };
   return { subject, html: renderHtml(doc), text: renderText(doc) };

@@ -1,29 +1,78 @@
 /**
- * Formatting of the facts a mail shows: dates (always UTC, month spelled out so that 02/03 can never be
- * read two ways), day counts, name lists, the CA's name and the resources that use a certificate.
- * Pure functions.
+ * Formatting of the facts a mail shows: dates (in the deployment's time zone, UTC by default, with the
+ * offset written out; the month spelled out so that 02/03 can never be read two ways), day counts, name
+ * lists, the CA's name and the resources that use a certificate. Pure functions.
  */
 import { identifyCa } from '../ca-identity.js';
 
 const DAY_MS = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** The languages mails are written in. */
+export const MAIL_LANGUAGES = ['en', 'ja'] as const;
+export type MailLanguage = (typeof MAIL_LANGUAGES)[number];
+
+/** How dates read: the IANA time zone (default UTC) and the language. */
+export interface DateStyle {
+  timeZone?: string;
+  lang?: MailLanguage;
+}
+
 function valid(d: Date | undefined): d is Date {
   return d instanceof Date && !Number.isNaN(d.getTime());
 }
 
-/** `22 Feb 2027`, in UTC; `unknown date` for a missing or invalid date. */
-export function formatDate(d: Date | undefined): string {
-  if (!valid(d)) return 'unknown date';
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+/** Whether `timeZone` is an IANA zone this runtime knows (`Asia/Tokyo`, `UTC`). */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** `22 Feb 2027 14:03 UTC`; `unknown date` for a missing or invalid date. */
-export function formatDateTime(d: Date | undefined): string {
-  if (!valid(d)) return 'unknown date';
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  return `${formatDate(d)} ${hh}:${mm} UTC`;
+const partsCache = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock fields of `d` in `timeZone`, and its offset as `UTC+9` / `UTC-3:30` / `UTC`. */
+function wallClock(d: Date, timeZone = 'UTC') {
+  let fmt = partsCache.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    });
+    partsCache.set(timeZone, fmt);
+  }
+  const parts = Object.fromEntries(fmt.formatToParts(d).map((p) => [p.type, p.value]));
+  const offset = (parts.timeZoneName ?? 'GMT').replace(/^GMT/, 'UTC');
+  return {
+    year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
+    time: `${parts.hour}:${parts.minute}`,
+    // UTC itself is named as such; elsewhere the offset says how far from it, whatever the zone's name.
+    zone: timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'UTC' : offset,
+  };
+}
+
+/** `22 Feb 2027` (`2027年2月22日` in Japanese), in the time zone; `unknown date` when missing. */
+export function formatDate(d: Date | undefined, style: DateStyle = {}): string {
+  if (!valid(d)) return style.lang === 'ja' ? '不明な日付' : 'unknown date';
+  const w = wallClock(d, style.timeZone);
+  return style.lang === 'ja' ? `${w.year}年${w.month}月${w.day}日` : `${w.day} ${MONTHS[w.month - 1]} ${w.year}`;
+}
+
+/** `22 Feb 2027 14:03 UTC+9` (`2027年2月22日 14:03 (UTC+9)`); `unknown date` when missing. */
+export function formatDateTime(d: Date | undefined, style: DateStyle = {}): string {
+  if (!valid(d)) return formatDate(d, style);
+  const w = wallClock(d, style.timeZone);
+  return style.lang === 'ja' ? `${formatDate(d, style)} ${w.time} (${w.zone})` : `${formatDate(d, style)} ${w.time} ${w.zone}`;
+}
+
+/** `14:03 UTC+9`: the time part of `formatDateTime`. */
+export function formatTime(d: Date, style: DateStyle = {}): string {
+  const w = wallClock(d, style.timeZone);
+  return style.lang === 'ja' ? `${w.time} (${w.zone})` : `${w.time} ${w.zone}`;
 }
 
 /** Whole days from `now` until `d`, rounded down (negative once `d` has passed). */
@@ -36,8 +85,9 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** How long is left, as a phrase: `in 12 days`, `in 1 day`, `today`, `3 days ago`. */
-export function relativeDays(days: number): string {
+/** How long is left, as a phrase: `in 12 days`, `in 1 day`, `today`, `3 days ago` (`あと12日`, `今日`, `3日前`). */
+export function relativeDays(days: number, lang: MailLanguage = 'en'): string {
+  if (lang === 'ja') return days > 0 ? `あと${days}日` : days === 0 ? '今日' : `${-days}日前`;
   if (days > 0) return `in ${plural(days, 'day')}`;
   if (days === 0) return 'today';
   return `${plural(-days, 'day')} ago`;

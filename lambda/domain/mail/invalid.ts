@@ -7,7 +7,9 @@ import { formatDateTime, plural } from './format.js';
 import { footerLines, type BuiltMail, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
 
-export function invalidMail(n: InvalidItemNotice, ctx: MailContext): BuiltMail {
+/** For the operator who edits the inventory: in English, with dates in the deployment's time zone. */
+export function invalidMail(n: InvalidItemNotice, mailCtx: MailContext): BuiltMail {
+  const ctx: MailContext = { ...mailCtx, lang: 'en' };
   const { problems } = n.item;
   const id = oneLine(n.item.id); // it goes into sentences: one line whatever the item holds
   const product = ctx.productName;
@@ -15,6 +17,7 @@ export function invalidMail(n: InvalidItemNotice, ctx: MailContext): BuiltMail {
     subject: `${product}: inventory item '${id}' is invalid`,
     doc: {
       tone: 'invalid',
+      lang: 'en',
       badge: 'INVALID ITEM',
       heading: `Inventory item '${id}' is invalid`,
       preheader: `${plural(problems.length, 'problem')} to fix; the item is skipped until then.`,
@@ -39,11 +42,11 @@ export function invalidMail(n: InvalidItemNotice, ctx: MailContext): BuiltMail {
           title: 'Item',
           facts: [
             { label: 'Item id', value: id },
-            { label: 'Checked', value: formatDateTime(ctx.now) },
+            { label: 'Checked', value: formatDateTime(ctx.now, ctx) },
           ],
         },
       ],
-      footer: footerLines(ctx, id, formatDateTime(ctx.now)),
+      footer: footerLines(ctx, id, formatDateTime(ctx.now, ctx)),
     },
   };
 }

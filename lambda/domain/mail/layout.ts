@@ -7,6 +7,7 @@
  * nothing external, and escapes every value: documents hold text, never markup.
  */
 import { cleanText, escapeHtml, oneLine, safeHttpsUrl } from './sanitize.js';
+import type { MailLanguage } from './format.js';
 
 export type Tone = 'success' | 'notice' | 'warning' | 'final' | 'invalid';
 
@@ -89,6 +90,8 @@ export interface MailDocument {
   preheader: string;
   /** The HTML `<title>` (the subject). */
   title: string;
+  /** The document's language (`<html lang>`); default English. */
+  lang?: MailLanguage;
 }
 
 const PALETTE: Record<Tone, { accent: string; badgeBg: string; badgeFg: string }> = {
@@ -99,9 +102,13 @@ const PALETTE: Record<Tone, { accent: string; badgeBg: string; badgeFg: string }
   invalid: { accent: '#8250df', badgeBg: '#fbefff', badgeFg: '#6639ba' },
 };
 
-const FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
+// Japanese faces after the Latin ones: Latin text keeps its look, Japanese text gets a Japanese face.
+const FONT =
+  "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,'Hiragino Sans','Hiragino Kaku Gothic ProN',Meiryo,'Noto Sans CJK JP','Noto Sans JP',sans-serif;";
 const MONO = "font-family:Consolas,Menlo,'Courier New',monospace;font-size:13px;word-break:break-all;";
 const PAD = 'padding-left:28px;padding-right:28px;';
+/** A command in prose: kept on one line (a command broken as "npm pac k" cannot be copied). */
+const CODE = "font-family:Consolas,Menlo,'Courier New',monospace;font-size:13px;white-space:nowrap;background-color:#eaeef2;padding:1px 4px;border-radius:3px;";
 
 /** Bar fill and text colour per signal; text colours keep WCAG AA contrast on white. */
 const SIGNAL: Record<Signal, { bar: string; text: string }> = {
@@ -146,8 +153,17 @@ function barHtml(bar: Bar): string {
 }
 
 const esc = escapeHtml;
-/** Escaped text with its line breaks kept. */
-const escLines = (s: string) => esc(s).replace(/\n/g, '<br>');
+/** `code` in prose (commands, record values in remediations): a code span in HTML, bare in text. */
+const CODE_SPAN = /`([^`\n]+)`/g;
+/** Escaped text with its line breaks kept and `code` spans set in monospace instead of raw backticks. */
+const escLines = (s: string) =>
+  cleanText(s)
+    .split(CODE_SPAN)
+    .map((part, i) => (i % 2 === 1 ? `<code style="${CODE}">${esc(part)}</code>` : esc(part)))
+    .join('')
+    .replace(/\n/g, '<br>');
+/** Text-part prose: `code` spans lose their backticks (a mail reader shows them raw). */
+export const plainProse = (s: string) => cleanText(s).replace(CODE_SPAN, '$1');
 
 /** The lines of a fact's value: list entries and identifiers flattened to one line each. */
 function factLines(fact: Fact): string[] {
@@ -294,7 +310,7 @@ export function renderHtml(doc: MailDocument): string {
     .join('');
   const html = [
     '<!DOCTYPE html>',
-    '<html lang="en">',
+    `<html lang="${doc.lang === 'ja' ? 'ja' : 'en'}">`,
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -326,7 +342,7 @@ export function renderHtml(doc: MailDocument): string {
 
 /** Indents every line after the first by `pad` spaces (multi-line values under a label). */
 function hang(text: string, pad: number): string {
-  return cleanText(text).split('\n').join(`\n${' '.repeat(pad)}`);
+  return plainProse(text).split('\n').join(`\n${' '.repeat(pad)}`);
 }
 
 function blockText(block: Block): string[] {
@@ -385,7 +401,7 @@ function tableText(columns: TableColumn[], rows: TableRow[]): string[] {
 export function renderText(doc: MailDocument): string {
   const heading = `[${oneLine(doc.badge)}] ${oneLine(doc.heading)}`;
   const lines = [heading, '='.repeat(Math.min(heading.length, 72)), ''];
-  for (const para of doc.intro) lines.push(cleanText(para), '');
+  for (const para of doc.intro) lines.push(plainProse(para), '');
   for (const block of doc.blocks) lines.push(...blockText(block), '');
   lines.push('-- ');
   for (const line of doc.footer) lines.push(cleanText(line));
@@ -397,6 +413,10 @@ export interface MailContext {
   now: Date;
   /** The product name shown in mails (already header-safe). */
   productName: string;
+  /** IANA time zone every date and time is shown in (default UTC). */
+  timeZone?: string;
+  /** The language the mail is written in (default English). */
+  lang?: MailLanguage;
 }
 
 /** A notice turned into words, before the subject is sanitised and the document rendered. */
@@ -405,8 +425,25 @@ export interface BuiltMail {
   doc: Omit<MailDocument, 'title'>;
 }
 
+/**
+ * How an owner runs the commands a mail names: the certbeat package installed where they work
+ * (`npm pack` in the certbeat checkout, then `npm install ./certbeat-<version>.tgz`), with AWS
+ * credentials for the account and region of the deployment.
+ */
+export function cliHint(lang: MailLanguage = 'en'): string {
+  return lang === 'ja'
+    ? 'コマンドは certbeat パッケージをインストールした環境で、このアカウントの AWS 認証情報を使って実行します（certbeat のソースで `npm pack` を実行し、`npm install ./certbeat-<version>.tgz` でインストール）。'
+    : 'Run certbeat commands where the certbeat package is installed (`npm pack` in the certbeat checkout, then `npm install ./certbeat-<version>.tgz`), with AWS credentials for this account and region.';
+}
+
 /** The closing lines of every mail: why this address gets it, and who sent it when. */
 export function footerLines(ctx: MailContext, id: string, sentAt: string): string[] {
+  if (ctx.lang === 'ja') {
+    return [
+      `このメールは、${ctx.productName} の証明書一覧で '${id}' の担当者として登録されているか、担当者の登録がないため既定の宛先として送信しています。`,
+      `${ctx.productName} は ACM にインポートした証明書を自動で更新します。送信日時 ${sentAt}。`,
+    ];
+  }
   return [
     `You receive this mail because you are an owner of '${id}' in ${ctx.productName}'s inventory, or a default recipient when it names no owner.`,
     `${ctx.productName} renews imported ACM certificates unattended. Sent ${sentAt}.`,

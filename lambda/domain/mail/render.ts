@@ -9,6 +9,7 @@ import { invalidMail } from './invalid.js';
 import { renderHtml, renderText, type BuiltMail, type MailContext } from './layout.js';
 import { renewedMail } from './renewed.js';
 import { sanitizeHeader } from './sanitize.js';
+import type { MailLanguage } from './format.js';
 
 export { sanitizeHeader, escapeHtml } from './sanitize.js';
 
@@ -18,12 +19,25 @@ export interface RenderedMail {
   text: string;
 }
 
+/** How mails read for a deployment (or an owner): language and time zone. */
+export interface MailSettings {
+  /** IANA time zone for every date and time (default UTC). */
+  timeZone?: string;
+  /** Default English. */
+  language?: MailLanguage;
+}
+
 /**
  * Renders a notice. `now` is the send time (for "in N days" and the footer); `productName` defaults
- * to `certbeat`. Pure: same input, same output.
+ * to `certbeat`; dates in `timeZone`, words in `language`. Pure: same input, same output.
  */
-export function renderNotice(notice: Notice, ctx: { now: Date; productName?: string }): RenderedMail {
-  const mailCtx: MailContext = { now: ctx.now, productName: sanitizeHeader(ctx.productName ?? '') || 'certbeat' };
+export function renderNotice(notice: Notice, ctx: { now: Date; productName?: string } & MailSettings): RenderedMail {
+  const mailCtx: MailContext = {
+    now: ctx.now,
+    productName: sanitizeHeader(ctx.productName ?? '') || 'certbeat',
+    timeZone: ctx.timeZone ?? 'UTC',
+    lang: ctx.language ?? 'en',
+  };
   let built: BuiltMail;
   switch (notice.kind) {
     case 'renewed':
@@ -41,6 +55,6 @@ export function renderNotice(notice: Notice, ctx: { now: Date; productName?: str
     }
   }
   const subject = sanitizeHeader(built.subject);
-  const doc = { ...built.doc, title: subject };
+  const doc = { ...built.doc, title: subject, lang: built.doc.lang ?? mailCtx.lang };
   return { subject, html: renderHtml(doc), text: renderText(doc) };
 }

@@ -289,3 +289,14 @@ describe('digest HTML', () => {
     expect(renderDigest(input, { now: NOW })).toEqual(renderDigest(input, { now: NOW }));
   });
 });
+
+describe('digest in the deployment time zone', () => {
+  it('shows expiry, next check and the send time in CERTBEAT_TIME_ZONE, with the offset', () => {
+    const mail = renderDigest({ records: [cert('ok')], invalid: [] }, { now: NOW, timeZone: 'Asia/Tokyo' });
+    // 40 days at 12:00 UTC is 21:00 in Tokyo; the send time 09:30 UTC is 18:30 there.
+    expect(mail.text).toContain('3 Jan 2027 21:00 UTC+9');
+    expect(mail.text).toContain('24 Nov 2026 18:30 UTC+9');
+    expect(mail.text).not.toMatch(/\d\d:\d\d UTC(?![-+])/);
+    expect(renderDigest({ records: [cert('ok')], invalid: [] }, { now: NOW }).text).toContain('3 Jan 2027 12:00 UTC');
+  });
+});
