@@ -81,6 +81,7 @@ export class CertbeatStack extends Stack {
       accountSecretArn: this.accountSecret.secretArn,
       eabSecretArns,
       pendingSecretPrefix: `certbeat/${this.stackName}/pending/`,
+      stackTag: this.stackName,
     });
 
     this.seed = new InventorySeed(this, 'Deploy', {

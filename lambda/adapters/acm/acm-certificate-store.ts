@@ -111,7 +111,11 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
  * `describe` returns `undefined` for an ARN ACM does not know. No error or log carries the private key.
  */
 export class AcmCertificateStore implements CertificateStore {
-  constructor(private readonly client: ACMClient) {}
+  /** `ownerTags` go on every first import beside the request's own (e.g. `certbeat:stack`). */
+  constructor(
+    private readonly client: ACMClient,
+    private readonly ownerTags: Record<string, string> = {},
+  ) {}
 
   async import(request: ImportRequest): Promise<string> {
     const cert = parseCertificate(request.certificatePem);
@@ -122,7 +126,7 @@ export class AcmCertificateStore implements CertificateStore {
           Certificate: utf8(request.certificatePem),
           PrivateKey: utf8(request.privateKeyPem),
           ...(chain ? { CertificateChain: utf8(request.chainPem) } : {}),
-          ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags(request.tags, namesOf(cert)) }),
+          ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags({ ...this.ownerTags, ...request.tags }, namesOf(cert)) }),
         }),
       );
       if (!out.CertificateArn) throw new TransientError('ACM accepted the import but returned no ARN');
