@@ -18,7 +18,7 @@ function change(names: string[], types = ['TXT'], actions = ['UPSERT']) {
   };
 }
 
-const newImportTags = (stack = 'Certbeat', extra: Record<string, string> = {}) => {
+const newImportTags = (stack = 'Certbeat', extra: Record<string, string> = {}): Record<string, string | string[]> => {
   const tags: Record<string, string> = { 'certbeat:id': 'site', 'certbeat:names': 'example.com _.example.com', 'certbeat:stack': stack, ...extra };
   return {
     ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
