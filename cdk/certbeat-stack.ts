@@ -30,6 +30,8 @@ export const OUTPUTS = {
   tableName: 'TableName',
   functionName: 'FunctionName',
   functionArn: 'FunctionArn',
+  /** The renewal Lambda's role: the principal a zone role in another account trusts (CertbeatZoneRole). */
+  renewerRoleArn: 'RenewerRoleArn',
   accountSecretId: 'AccountSecretId',
   /** The configured sender; the CLI's fallback when the function's environment lacks it. */
   sender: 'Sender',
@@ -102,6 +104,10 @@ export class CertbeatStack extends Stack {
     new CfnOutput(this, OUTPUTS.tableName, { value: this.inventory.table.tableName, description: 'certbeat inventory table' });
     new CfnOutput(this, OUTPUTS.functionName, { value: this.renewer.function.functionName, description: 'certbeat renewal Lambda' });
     new CfnOutput(this, OUTPUTS.functionArn, { value: this.renewer.function.functionArn });
+    new CfnOutput(this, OUTPUTS.renewerRoleArn, {
+      value: this.renewer.role.roleArn,
+      description: 'renewal Lambda role: the principal CertbeatZoneRole trusts in accounts that own zones',
+    });
     new CfnOutput(this, OUTPUTS.accountSecretId, { value: this.accountSecret.secretArn, description: 'ACME account key secret' });
     new CfnOutput(this, OUTPUTS.sender, { value: config.sender, description: 'SES sender address of certbeat mail' });
     new CfnOutput(this, 'ScheduleTime', { value: `${this.triggers.time} ${config.schedule.timezone ?? 'UTC'}`, description: 'daily run' });

@@ -94,7 +94,7 @@ export class CertificateRenewer extends Construct {
     }
     ack(
       certificatesArn(stack),
-      `A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by this deployment's certbeat:stack tag: as a request tag for a new import (allowed only on a certificate without a certbeat:stack tag), as a resource tag for re-import, describe and list-tags. Residual risk: ${ACM_RESIDUAL_RISK}`,
+      `A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by this deployment's certbeat:stack tag: as a request tag for a new import (allowed only on a certificate without a certbeat:stack tag), as a resource tag for re-import and describe. Residual risk: ${ACM_RESIDUAL_RISK}`,
     );
     ack(
       pendingSecretsArn,

@@ -4,7 +4,7 @@
  * - Route 53: TXT UPSERT/DELETE of exactly the configured `_acme-challenge` names, per zone; reads of
  *   those zones; GetChange; ListHostedZones only when a name has no zone id.
  * - ACM: import a new certificate only when tagged with this deployment's `certbeat:stack` value (and a
- *   `certbeat:id`); re-import, describe and list tags only on certificates carrying this deployment's
+ *   `certbeat:id`); re-import and describe only certificates carrying this deployment's
  *   `certbeat:stack` tag; an explicit deny on certificates another deployment owns. See ACM_RESIDUAL_RISK.
  * - SES: send only with the configured sender as From.
  * - Secrets Manager: the account key secret (read and write), EAB secrets (read), the pending-import
@@ -185,10 +185,10 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
         'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG, CERTIFICATE_NAMES_TAG, CERTIFICATE_STACK_TAG] },
       },
     }),
-    // Renewal: re-import into, and read, only certificates this deployment imported.
+    // Renewal: re-import into, and describe, only certificates this deployment imported (the Lambda never lists tags).
     new iam.PolicyStatement({
       sid: 'ManageOwnCertificates',
-      actions: ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+      actions: ['acm:ImportCertificate', 'acm:DescribeCertificate'],
       resources: [certificates],
       conditions: { StringEquals: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag } },
     }),

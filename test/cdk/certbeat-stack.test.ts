@@ -275,7 +275,7 @@ describe('least-privilege IAM for apex + wildcard names in two zones', () => {
       },
     });
     expect(bySid(statements, 'ManageOwnCertificates')).toMatchObject({
-      Action: ['acm:DescribeCertificate', 'acm:ImportCertificate', 'acm:ListTagsForCertificate'],
+      Action: ['acm:DescribeCertificate', 'acm:ImportCertificate'],
       Resource: certificates,
       Condition: { StringEquals: { 'aws:ResourceTag/certbeat:stack': 'Certbeat' } },
     });

@@ -90,8 +90,8 @@ describe('ACM', () => {
     );
   });
 
-  it("allows re-import, describe and list-tags only on this deployment's certificates", async () => {
-    for (const action of ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate']) {
+  it("allows re-import and describe only on this deployment's certificates", async () => {
+    for (const action of ['acm:ImportCertificate', 'acm:DescribeCertificate']) {
       const own = { 'aws:ResourceTag/certbeat:stack': 'Certbeat', 'aws:ResourceTag/certbeat:id': 'site' };
       expect(await evaluate(policies, { action, resource: certificate('own-1'), context: own })).toBe('Allowed');
       expect(await evaluate(policies, { action, resource: certificate('foreign-1'), context: {} })).toBe('ImplicitlyDenied');

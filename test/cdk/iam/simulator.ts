@@ -28,6 +28,8 @@ function physical(resources: Resources, id: string, attribute?: string): string 
       return `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`;
     case 'AWS::Events::Rule':
       return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${id}`;
+    case 'AWS::CloudWatch::Alarm':
+      return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${id}`;
     case 'AWS::IAM::Role':
       return attribute === 'Arn' ? `arn:aws:iam::${ACCOUNT}:role/${id}` : id;
     default:
@@ -87,6 +89,10 @@ export interface Request {
   action: string;
   resource: string;
   context?: Record<string, string | string[]>;
+  /** The resource's own policy (topic policy, role trust policy). */
+  resourcePolicy?: unknown;
+  /** The account owning the resource; default ACCOUNT. */
+  resourceAccount?: string;
 }
 
 /** The simulator's verdict for one request made by the role with these identity policies. */
@@ -96,9 +102,10 @@ export async function evaluate(policies: Array<{ name: string; policy: unknown }
       request: {
         principal,
         action: request.action,
-        resource: { resource: request.resource, accountId: ACCOUNT },
+        resource: { resource: request.resource, accountId: request.resourceAccount ?? ACCOUNT },
         contextVariables: request.context ?? {},
       },
+      resourcePolicy: request.resourcePolicy,
       identityPolicies: policies,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
