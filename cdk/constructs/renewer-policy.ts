@@ -95,17 +95,19 @@ export const certificatesArn = (stack: Stack): string => stack.formatArn({ servi
 /** Every SES identity of the stack's account and region. */
 export const sesIdentitiesArn = (stack: Stack): string => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
 
+/** Characters the names take in a policy as a JSON list. */
+export const exactNamesLength = (names: string[]): number => names.reduce((n, r) => n + r.length + 3, 0);
+
 /**
  * Conditions that confine ChangeResourceRecordSets to certbeat's own TXT records: the exact names, or,
  * when they would not fit IAM's size limits, name patterns (compactChallengeNames) with StringLike.
  */
-export function challengeConditions(recordNames: string[]): Record<string, Record<string, string[]>> {
+export function challengeConditions(recordNames: string[], compact = exactNamesLength(recordNames) > EXACT_NAMES_BUDGET): Record<string, Record<string, string[]>> {
   const kinds = {
     'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
     'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
   };
-  const exactLength = recordNames.reduce((n, r) => n + r.length + 3, 0);
-  if (exactLength <= EXACT_NAMES_BUDGET) {
+  if (!compact) {
     return { 'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': recordNames, ...kinds } };
   }
   return {
@@ -119,6 +121,8 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
   const statements: iam.PolicyStatement[] = [];
   const { byZone, lookedUp } = challengeScope(config);
   const localZones = [...byZone.keys()].filter((z) => !config.zoneRoles[z]);
+  // Exact names while all statements together stay small; patterns for all of them beyond that.
+  const compact = exactNamesLength([...localZones.flatMap((z) => byZone.get(z)!), ...lookedUp]) * (lookedUp.length > 0 ? 2 : 1) > EXACT_NAMES_BUDGET;
 
   for (const zone of localZones) {
     statements.push(
@@ -126,7 +130,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
         sid: `ChallengeRecords${zone}`,
         actions: ['route53:ChangeResourceRecordSets'],
         resources: [hostedZoneArn(zone)],
-        conditions: challengeConditions(byZone.get(zone)!),
+        conditions: challengeConditions(byZone.get(zone)!, compact),
       }),
     );
   }
@@ -140,7 +144,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
         sid: 'ChallengeRecordsLookedUpZones',
         actions: ['route53:ChangeResourceRecordSets'],
         resources: [hostedZoneArn('*')],
-        conditions: challengeConditions(mixed),
+        conditions: challengeConditions(mixed, compact),
       }),
       new iam.PolicyStatement({ sid: 'FindZones', actions: ['route53:ListHostedZones'], resources: ['*'] }),
     );
