@@ -7,3 +7,4 @@ export { Certbeat, OUTPUTS, PROJECT_ROOT, type CertbeatProps } from './certbeat.
 export { CertbeatStack, type CertbeatStackProps } from './certbeat-stack.js';
 export { CertbeatZoneRole, ZONE_ROLE_SESSION_NAME, type CertbeatZoneRoleProps } from './constructs/zone-role.js';
 export { CertbeatConfigError, loadConfig, parseConfig, type CertbeatConfig, type CertificateConfig } from './config.js';
+export { bundleOptions, buildBundle, LEFT_OUT } from './bundle/renewer-bundle.js';

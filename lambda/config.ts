@@ -2,7 +2,7 @@
  * Runtime configuration from the environment, validated once at cold start. The CDK stack sets these
  * variables; the CLI and the testbed set the same ones.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ENV = {
   tableName: 'CERTBEAT_TABLE_NAME',

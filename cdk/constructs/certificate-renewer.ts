@@ -4,7 +4,7 @@
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../lambda/adapters/dynamodb/table-schema.js';
 import { ENV } from '../../lambda/config.js';
@@ -28,7 +28,7 @@ export interface CertificateRenewerProps extends Omit<RenewerResources, 'pending
 }
 
 export class CertificateRenewer extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: CertificateRenewerProps) {
