@@ -2,118 +2,39 @@
  * Everything certbeat needs in one stack: inventory table, account key secret, renewal Lambda with
  * least privilege, deploy-time seed and first run, schedule and ACM trigger, alarms and dashboard.
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { CertbeatConfig } from './config.js';
-import { CertificateRenewer } from './constructs/certificate-renewer.js';
-import { InventorySeed } from './constructs/inventory-seed.js';
-import { InventoryTable } from './constructs/inventory-table.js';
-import { Monitoring } from './constructs/monitoring.js';
-import { RenewalTriggers } from './constructs/renewal-triggers.js';
+import { Certbeat, STACK_CHILD_ID, type CertbeatProps } from './certbeat.js';
 
-/** The repository root (package.json, package-lock.json, lambda/). */
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { OUTPUTS, PROJECT_ROOT, secretArnPattern } from './certbeat.js';
 
-export interface CertbeatStackProps extends StackProps {
-  config: CertbeatConfig;
-  /** Entry of the renewal Lambda; default lambda/handler.ts. */
-  renewerEntry?: string;
-  /** Entry of the deploy-time seed Lambda; default lambda/seed/seed-handler.ts. */
-  seedEntry?: string;
-}
+export interface CertbeatStackProps extends StackProps, CertbeatProps {}
 
-/** Names of the stack outputs the CLI reads. */
-export const OUTPUTS = {
-  tableName: 'TableName',
-  functionName: 'FunctionName',
-  functionArn: 'FunctionArn',
-  accountSecretId: 'AccountSecretId',
-  /** The configured sender; the CLI's fallback when the function's environment lacks it. */
-  sender: 'Sender',
-} as const;
-
-/**
- * ARN pattern of a secret given by name or ARN. Secrets Manager appends "-" and 6 random characters
- * to the name, so a name (or a partial ARN) matches with `-??????`.
- */
-export function secretArnPattern(stack: Stack, nameOrArn: string): string {
-  if (nameOrArn.startsWith('arn:')) return /-[A-Za-z0-9]{6}$/.test(nameOrArn) ? nameOrArn : `${nameOrArn}-??????`;
-  return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${nameOrArn}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-}
-
+/** A stack holding one Certbeat (logical ids as if its resources were the stack's own). */
 export class CertbeatStack extends Stack {
-  readonly inventory: InventoryTable;
-  readonly accountSecret: secretsmanager.Secret;
-  readonly renewer: CertificateRenewer;
-  readonly triggers: RenewalTriggers;
-  readonly seed: InventorySeed;
-  readonly monitoring: Monitoring;
+  readonly certbeat: Certbeat;
 
   constructor(scope: Construct, id: string, props: CertbeatStackProps) {
     super(scope, id, props);
-    const { config } = props;
-
-    this.inventory = new InventoryTable(this, 'Inventory');
-
-    this.accountSecret = new secretsmanager.Secret(this, 'AcmeAccountKey', {
-      description: 'certbeat: ACME account key (written by the renewal Lambda on first use)',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Created empty (CloudFormation allows a secret with no value): the Lambda generates the key and
-    // stores it, so it is never in the template and never a random password.
-    const cfnSecret = this.accountSecret.node.defaultChild as secretsmanager.CfnSecret;
-    cfnSecret.addPropertyDeletionOverride('GenerateSecretString');
-
-    const eabSecretArns = [...new Set(config.certificates.flatMap((c) => (c.eabSecretId ? [c.eabSecretId] : [])))]
-      .sort()
-      .map((s) => secretArnPattern(this, s));
-
-    this.renewer = new CertificateRenewer(this, 'Renewal', {
-      config,
-      entry: props.renewerEntry ?? join(PROJECT_ROOT, 'lambda', 'handler.ts'),
-      projectRoot: PROJECT_ROOT,
-      tableName: this.inventory.table.tableName,
-      tableArn: this.inventory.table.tableArn,
-      dueIndexArn: this.inventory.dueIndexArn,
-      accountSecretArn: this.accountSecret.secretArn,
-      eabSecretArns,
-      pendingSecretPrefix: `certbeat/${this.stackName}/pending/`,
-    });
-
-    this.seed = new InventorySeed(this, 'Deploy', {
-      config,
-      entry: props.seedEntry ?? join(PROJECT_ROOT, 'lambda', 'seed', 'seed-handler.ts'),
-      projectRoot: PROJECT_ROOT,
-      tableName: this.inventory.table.tableName,
-      tableArn: this.inventory.table.tableArn,
-      renewer: this.renewer.function,
-    });
-
-    // The first run needs the renewer's new permissions (e.g. for a name just added) in place.
-    this.seed.deployRun.node.addDependency(this.renewer);
-
-    this.triggers = new RenewalTriggers(this, 'Triggers', { config, function: this.renewer.function });
-    this.monitoring = new Monitoring(this, 'Monitoring', { config, function: this.renewer.function });
-
-    new CfnOutput(this, OUTPUTS.tableName, { value: this.inventory.table.tableName, description: 'certbeat inventory table' });
-    new CfnOutput(this, OUTPUTS.functionName, { value: this.renewer.function.functionName, description: 'certbeat renewal Lambda' });
-    new CfnOutput(this, OUTPUTS.functionArn, { value: this.renewer.function.functionArn });
-    new CfnOutput(this, OUTPUTS.accountSecretId, { value: this.accountSecret.secretArn, description: 'ACME account key secret' });
-    new CfnOutput(this, OUTPUTS.sender, { value: config.sender, description: 'SES sender address of certbeat mail' });
-    new CfnOutput(this, 'ScheduleTime', { value: `${this.triggers.time} ${config.schedule.timezone ?? 'UTC'}`, description: 'daily run' });
-
-    this.acknowledgeFindings();
+    this.certbeat = new Certbeat(this, STACK_CHILD_ID, props);
   }
 
-  /** cdk-nag findings that are inherent to what certbeat does; each says why. */
-  private acknowledgeFindings(): void {
-    Validations.of(this.accountSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The secret holds the ACME account key. Secrets Manager rotation cannot rotate it: a new key must be registered with the CA (ACME key change), which certbeat does not automate; the key never leaves the Lambda.',
-    });
+  get inventory() {
+    return this.certbeat.inventory;
+  }
+  get accountSecret() {
+    return this.certbeat.accountSecret;
+  }
+  get renewer() {
+    return this.certbeat.renewer;
+  }
+  get triggers() {
+    return this.certbeat.triggers;
+  }
+  get seed() {
+    return this.certbeat.seed;
+  }
+  get monitoring() {
+    return this.certbeat.monitoring;
   }
 }

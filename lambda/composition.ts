@@ -20,6 +20,7 @@ import { caaIdentitiesFor } from './domain/ca-identity.js';
 import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from './domain/preflight.js';
 import type { RuntimeConfig } from './config.js';
 import type { Finding } from './domain/notices.js';
+import { CERTIFICATE_STACK_TAG } from './domain/model.js';
 import type { Clock, DnsLookup, DnsSolver, RunLog } from './domain/ports.js';
 import { PendingImports } from './domain/pending-imports.js';
 import { RenewalService, type PreflightRequest, type RenewalServiceDeps } from './domain/renewal-service.js';
@@ -62,7 +63,7 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
       clock,
       log,
     }),
-    store: new AcmCertificateStore(clients.acm),
+    store: new AcmCertificateStore(clients.acm, { ownerTags: config.stackTag ? { [CERTIFICATE_STACK_TAG]: config.stackTag } : {} }),
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
     pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),

@@ -2,7 +2,7 @@
  * Runtime configuration from the environment, validated once at cold start. The CDK stack sets these
  * variables; the CLI and the testbed set the same ones.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAIL_LANGUAGES, isTimeZone } from './domain/mail/format.js';
 
 export const ENV = {
@@ -16,6 +16,8 @@ export const ENV = {
   accountEmail: 'CERTBEAT_ACCOUNT_EMAIL',
   /** Secret name prefix of the pending-import slot (certificates issued but not yet imported). */
   pendingSecretPrefix: 'CERTBEAT_PENDING_SECRET_PREFIX',
+  /** Value of the `certbeat:stack` tag put on first import (the deployment's IAM policy requires it). */
+  stackTag: 'CERTBEAT_STACK_TAG',
   concurrency: 'CERTBEAT_CONCURRENCY',
   /** The region ACM imports go to (the Lambda's own). */
   region: 'AWS_REGION',
@@ -53,6 +55,7 @@ const schema = z.object({
   accountSecretId: z.string({ error: 'is not set: give the ACME account key secret (stack output AccountSecretId)' }),
   accountEmail: z.email().optional(),
   pendingSecretPrefix: z.string().min(1).default('certbeat/pending/'),
+  stackTag: z.string().max(256).optional(),
   concurrency: z.coerce.number().int().min(1).max(32).default(4),
   region: z.string().default('us-east-1'),
   zoneRoles: z

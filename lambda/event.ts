@@ -2,7 +2,7 @@
  * The events that start a run: the schedule, ACM's "approaching expiration" event, the post-deploy run,
  * and "renew now" (CLI `renew --remote`). Anything else is refused with a message saying what is accepted.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from './domain/errors.js';
 import type { CertificateStore } from './domain/ports.js';
 

@@ -1,21 +1,23 @@
 /**
  * A Node.js Lambda with certbeat's defaults: bundled locally by esbuild into one minified ESM file
- * (no Docker), arm64, its own log group with a retention, and its own role that can write only to that
+ * (no Docker) with the options and plugin of cdk/bundle/renewer-bundle.ts (run as a child process,
+ * since CDK's local bundling is synchronous and esbuild plugins need its asynchronous API), arm64, its own log group with a retention, and its own role that can write only to that
  * log group (no AWSLambdaBasicExecutionRole, which grants logs on every group).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** The Lambda runtime: the newest Node.js LTS Lambda offers (certbeat needs Node 22 or newer). */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-// ESM bundles still contain CommonJS dependencies that call require(); give them one.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __certbeatCreateRequire } from 'node:module'; const require = __certbeatCreateRequire(import.meta.url);";
+/** The bundler script (its options are what the bundle test builds with). */
+const BUNDLER = join(dirname(fileURLToPath(import.meta.url)), '..', 'bundle', 'renewer-bundle.ts');
 
 export interface BundledFunctionProps {
   /** Absolute path of the TypeScript entry file exporting `handler`. */
@@ -30,7 +32,7 @@ export interface BundledFunctionProps {
 }
 
 export class BundledFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -51,11 +53,23 @@ export class BundledFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+    const projectRoot = props.projectRoot;
+    const entry = props.entry;
+    this.function = new lambda.Function(this, 'Function', {
+      // The asset is the bundle; its hash is the bundle's (the source directory only anchors it).
+      code: lambda.Code.fromAsset(dirname(entry), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry('certbeat-bundles-locally-only'),
+          local: {
+            tryBundle(outputDir: string): boolean {
+              execFileSync(process.execPath, ['--import', 'tsx', BUNDLER, entry, outputDir], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
@@ -67,16 +81,6 @@ export class BundledFunction extends Construct {
       environment: props.environment,
       // Old versions are only deploy markers (see InventorySeed); do not keep their code around.
       currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: false,
-        // Bundle the AWS SDK too: the version tested is the version that runs.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
     });
   }
 }

@@ -4,14 +4,14 @@
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../lambda/adapters/dynamodb/table-schema.js';
 import { ENV } from '../../lambda/config.js';
 import { challengeScope, type CertbeatConfig } from '../config.js';
 import { BundledFunction } from './bundled-function.js';
 import { nagResourceId } from './nag-ids.js';
-import { certificatesArn, changesArn, hostedZoneArn, renewerStatements, sesIdentitiesArn, type RenewerResources } from './renewer-policy.js';
+import { ACM_RESIDUAL_RISK, certificatesArn, changesArn, hostedZoneArn, renewerStatements, sesIdentitiesArn, type RenewerResources } from './renewer-policy.js';
 
 /** Powertools service name: the `service` dimension of the handler's metrics. */
 export const SERVICE_NAME = 'certbeat';
@@ -28,7 +28,7 @@ export interface CertificateRenewerProps extends Omit<RenewerResources, 'pending
 }
 
 export class CertificateRenewer extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: CertificateRenewerProps) {
@@ -40,6 +40,7 @@ export class CertificateRenewer extends Construct {
       [ENV.sender]: config.sender,
       [ENV.accountSecretId]: props.accountSecretArn,
       [ENV.pendingSecretPrefix]: props.pendingSecretPrefix,
+      [ENV.stackTag]: props.stackTag,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
@@ -93,7 +94,7 @@ export class CertificateRenewer extends Construct {
     }
     ack(
       certificatesArn(stack),
-      'A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by the certbeat:id tag to the configured ids: as a request tag for a new import, as a resource tag for re-import, describe and list-tags, so foreign certificates cannot be touched.',
+      `A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by this deployment's certbeat:stack tag: as a request tag for a new import (allowed only on a certificate without a certbeat:stack tag), as a resource tag for re-import and describe. Residual risk: ${ACM_RESIDUAL_RISK}`,
     );
     ack(
       pendingSecretsArn,

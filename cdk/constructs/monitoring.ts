@@ -11,11 +11,11 @@
  *   event carries the same number for every certificate without knowing ARNs in advance. The
  *   dashboard graphs the metric for all certificates with a search expression.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -96,13 +96,36 @@ export class Monitoring extends Construct {
     if (this.topic) {
       const action = new cwActions.SnsAction(this.topic);
       for (const alarm of [this.errorsAlarm, this.failuresAlarm, this.noRunAlarm]) alarm.addAlarmAction(action);
-      this.expiryRule.addTarget(
-        new eventTargets.SnsTopic(this.topic, {
-          message: events.RuleTargetInput.fromText(
-            `certbeat: the certificate ${events.EventField.fromPath('$.resources[0]')} (${events.EventField.fromPath(
-              '$.detail.CommonName',
-            )}) expires in ${events.EventField.fromPath('$.detail.DaysToExpiry')} days. Check the renewal mails and the renewal Lambda's log.`,
-          ),
+      const message = events.RuleTargetInput.fromText(
+        `certbeat: the certificate ${events.EventField.fromPath('$.resources[0]')} (${events.EventField.fromPath(
+          '$.detail.CommonName',
+        )}) expires in ${events.EventField.fromPath('$.detail.DaysToExpiry')} days. Check the renewal mails and the renewal Lambda's log.`,
+      );
+      // Not eventTargets.SnsTopic: it lets every EventBridge rule of every account publish. The topic
+      // policy below admits only this rule (and this stack's alarms). An imported topic keeps its own
+      // policy; its owner must allow this rule's ARN (see README).
+      const topic = this.topic;
+      this.expiryRule.addTarget({ bind: () => ({ arn: topic.topicArn, input: message, targetResource: topic }) });
+      const account = Stack.of(this).account;
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'ExpiryRulePublishes',
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': this.expiryRule.ruleArn } },
+        }),
+      );
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            ArnEquals: { 'aws:SourceArn': [this.errorsAlarm, this.failuresAlarm, this.noRunAlarm].map((a) => a.alarmArn) },
+            StringEquals: { 'aws:SourceAccount': account },
+          },
         }),
       );
     }

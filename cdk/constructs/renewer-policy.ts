@@ -3,8 +3,9 @@
  * scoped as tightly as the service allows:
  * - Route 53: TXT UPSERT/DELETE of exactly the configured `_acme-challenge` names, per zone; reads of
  *   those zones; GetChange; ListHostedZones only when a name has no zone id.
- * - ACM: import a new certificate only when tagged `certbeat:id` with a configured id; re-import, describe
- *   and list tags only on certificates carrying that tag.
+ * - ACM: import a new certificate only when tagged with this deployment's `certbeat:stack` value (and a
+ *   `certbeat:id`); re-import and describe only certificates carrying this deployment's
+ *   `certbeat:stack` tag; an explicit deny on certificates another deployment owns. See ACM_RESIDUAL_RISK.
  * - SES: send only with the configured sender as From.
  * - Secrets Manager: the account key secret (read and write), EAB secrets (read), the pending-import
  *   slot under the stack's own name prefix (create, read, write, delete).
@@ -18,9 +19,19 @@ import type { Construct } from 'constructs';
 import { challengeScope, type CertbeatConfig } from '../config.js';
 
 /** The tag certbeat puts on every certificate it imports (value: the certificate id). */
-import { CERTIFICATE_ID_TAG } from '../../lambda/domain/model.js';
+import { CERTIFICATE_ID_TAG, CERTIFICATE_STACK_TAG } from '../../lambda/domain/model.js';
 
-export { CERTIFICATE_ID_TAG };
+export { CERTIFICATE_ID_TAG, CERTIFICATE_STACK_TAG };
+
+/**
+ * What IAM cannot close (stated in README and in the cdk-nag acknowledgment): ACM authorises the tags of
+ * a first import as acm:AddTagsToCertificate, and no condition key tells that check apart from tagging an
+ * existing certificate. So the role can claim a certificate that carries no `certbeat:stack` tag at all
+ * (tag it with this deployment's value, then re-import over it). Certificates of other certbeat
+ * deployments, and any certificate given a `certbeat:stack` tag of another value, cannot be touched.
+ */
+export const ACM_RESIDUAL_RISK =
+  'ACM authorises the tags of a first import as acm:AddTagsToCertificate, and IAM has no condition key that tells this apart from tagging an existing certificate; so the role could claim an ACM certificate that carries no certbeat:stack tag at all (tag it, then re-import over it). The Lambda never calls AddTagsToCertificate itself. Certificates of other certbeat deployments, and any certificate tagged certbeat:stack with another value, are denied explicitly.';
 /** The informational tag the ACM adapter adds on first import (its NAMES_TAG). */
 export const CERTIFICATE_NAMES_TAG = 'certbeat:names';
 
@@ -32,6 +43,44 @@ export interface RenewerResources {
   eabSecretArns: string[];
   /** ARN pattern of the pending-import slot's secrets (issued certificates ACM did not take yet). */
   pendingSecretsArn: string;
+  /** This deployment's `certbeat:stack` tag value (CERTBEAT_STACK_TAG). */
+  stackTag: string;
+}
+
+/**
+ * Above this many characters of exact record names in one statement, the names are written as one
+ * pattern per parent domain instead (see compactChallengeNames); IAM allows 10,240 characters for all
+ * inline policies of a role together, and 6,144 for one managed policy.
+ */
+export const EXACT_NAMES_BUDGET = 2_000;
+
+/**
+ * Record-name patterns that cover `names` (normalized `_acme-challenge.` names): per registrable-looking
+ * suffix (the last two labels), the longest label suffix S the names share, as `_acme-challenge.S` (when
+ * that name itself is configured) and `_acme-challenge.*.S` (when deeper names are). They still allow
+ * only `_acme-challenge` TXT records, but any such record under S, not just the configured ones.
+ */
+export function compactChallengeNames(names: string[]): string[] {
+  const PREFIX = '_acme-challenge.';
+  const groups = new Map<string, string[][]>();
+  for (const n of names) {
+    const labels = n.slice(PREFIX.length).split('.');
+    const key = labels.slice(-2).join('.');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(labels);
+  }
+  const out = new Set<string>();
+  for (const members of groups.values()) {
+    let common = members[0];
+    for (const m of members) {
+      let i = 0;
+      while (i < common.length && i < m.length && common[common.length - 1 - i] === m[m.length - 1 - i]) i++;
+      common = common.slice(common.length - i);
+    }
+    const suffix = common.join('.');
+    for (const m of members) out.add(m.length === common.length ? `${PREFIX}${suffix}` : `${PREFIX}*.${suffix}`);
+  }
+  return [...out].sort();
 }
 
 export function hostedZoneArn(zoneId: string): string {
@@ -46,14 +95,24 @@ export const certificatesArn = (stack: Stack): string => stack.formatArn({ servi
 /** Every SES identity of the stack's account and region. */
 export const sesIdentitiesArn = (stack: Stack): string => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
 
-/** Conditions that confine ChangeResourceRecordSets to certbeat's own TXT records. */
-export function challengeConditions(recordNames: string[]): Record<string, Record<string, string[]>> {
+/** Characters the names take in a policy as a JSON list. */
+export const exactNamesLength = (names: string[]): number => names.reduce((n, r) => n + r.length + 3, 0);
+
+/**
+ * Conditions that confine ChangeResourceRecordSets to certbeat's own TXT records: the exact names, or,
+ * when they would not fit IAM's size limits, name patterns (compactChallengeNames) with StringLike.
+ */
+export function challengeConditions(recordNames: string[], compact = exactNamesLength(recordNames) > EXACT_NAMES_BUDGET): Record<string, Record<string, string[]>> {
+  const kinds = {
+    'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
+    'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+  };
+  if (!compact) {
+    return { 'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': recordNames, ...kinds } };
+  }
   return {
-    'ForAllValues:StringEquals': {
-      'route53:ChangeResourceRecordSetsNormalizedRecordNames': recordNames,
-      'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
-      'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
-    },
+    'ForAllValues:StringEquals': kinds,
+    'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': compactChallengeNames(recordNames) },
   };
 }
 
@@ -62,6 +121,8 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
   const statements: iam.PolicyStatement[] = [];
   const { byZone, lookedUp } = challengeScope(config);
   const localZones = [...byZone.keys()].filter((z) => !config.zoneRoles[z]);
+  // Exact names while all statements together stay small; patterns for all of them beyond that.
+  const compact = exactNamesLength([...localZones.flatMap((z) => byZone.get(z)!), ...lookedUp]) * (lookedUp.length > 0 ? 2 : 1) > EXACT_NAMES_BUDGET;
 
   for (const zone of localZones) {
     statements.push(
@@ -69,7 +130,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
         sid: `ChallengeRecords${zone}`,
         actions: ['route53:ChangeResourceRecordSets'],
         resources: [hostedZoneArn(zone)],
-        conditions: challengeConditions(byZone.get(zone)!),
+        conditions: challengeConditions(byZone.get(zone)!, compact),
       }),
     );
   }
@@ -83,7 +144,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
         sid: 'ChallengeRecordsLookedUpZones',
         actions: ['route53:ChangeResourceRecordSets'],
         resources: [hostedZoneArn('*')],
-        conditions: challengeConditions(mixed),
+        conditions: challengeConditions(mixed, compact),
       }),
       new iam.PolicyStatement({ sid: 'FindZones', actions: ['route53:ListHostedZones'], resources: ['*'] }),
     );
@@ -113,24 +174,38 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
   }
 
   const certificates = certificatesArn(stack);
-  const ids = config.certificates.map((c) => c.id).sort();
   statements.push(
-    // First issuance: no ARN exists yet, so the request's tags are what can be checked.
+    // First issuance: no ARN exists yet, so the request's tags are what can be checked. ImportCertificate
+    // with Tags is authorised as acm:AddTagsToCertificate too; a certificate that already carries a
+    // certbeat:stack tag (this deployment's or another's) cannot be tagged through this statement.
     new iam.PolicyStatement({
       sid: 'ImportNewCertificates',
       actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'],
       resources: [certificates],
       conditions: {
-        StringEquals: { [`aws:RequestTag/${CERTIFICATE_ID_TAG}`]: ids },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG, CERTIFICATE_NAMES_TAG] },
+        StringEquals: { [`aws:RequestTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag },
+        StringLike: { [`aws:RequestTag/${CERTIFICATE_ID_TAG}`]: '?*' },
+        Null: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: 'true' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG, CERTIFICATE_NAMES_TAG, CERTIFICATE_STACK_TAG] },
       },
     }),
-    // Renewal: re-import into, and read, only certificates certbeat imported.
+    // Renewal: re-import into, and describe, only certificates this deployment imported (the Lambda never lists tags).
     new iam.PolicyStatement({
       sid: 'ManageOwnCertificates',
-      actions: ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+      actions: ['acm:ImportCertificate', 'acm:DescribeCertificate'],
       resources: [certificates],
-      conditions: { StringEquals: { [`aws:ResourceTag/${CERTIFICATE_ID_TAG}`]: ids } },
+      conditions: { StringEquals: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag } },
+    }),
+    // Defence in depth: whatever else the role is given, certificates another deployment owns stay out.
+    new iam.PolicyStatement({
+      sid: 'DenyOtherDeploymentsCertificates',
+      effect: iam.Effect.DENY,
+      actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate', 'acm:RemoveTagsFromCertificate'],
+      resources: [certificates],
+      conditions: {
+        StringNotEquals: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag },
+        Null: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: 'false' },
+      },
     }),
   );
 

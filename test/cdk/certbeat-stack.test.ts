@@ -79,6 +79,7 @@ describe('renewal Lambda', () => {
       [ENV.accountSecretId]: expect.stringMatching(/^<AcmeAccountKey/),
       [ENV.accountEmail]: 'acme@example.com',
       [ENV.pendingSecretPrefix]: 'certbeat/Certbeat/pending/',
+      [ENV.stackTag]: 'Certbeat',
       POWERTOOLS_SERVICE_NAME: 'certbeat',
       POWERTOOLS_METRICS_NAMESPACE: 'certbeat',
     });
@@ -262,21 +263,23 @@ describe('least-privilege IAM for apex + wildcard names in two zones', () => {
     expect(statements.flatMap((s) => asList(s.Action))).not.toContain('sts:AssumeRole');
   });
 
-  it('scopes ACM to certificates tagged with a configured id', () => {
+  it("scopes ACM to certificates tagged with this deployment's certbeat:stack tag", () => {
     const certificates = 'arn:<AWS::Partition>:acm:<AWS::Region>:<AWS::AccountId>:certificate/*';
     expect(bySid(statements, 'ImportNewCertificates')).toMatchObject({
       Action: ['acm:AddTagsToCertificate', 'acm:ImportCertificate'],
       Resource: certificates,
       Condition: {
-        StringEquals: { 'aws:RequestTag/certbeat:id': ['shop', 'site'] },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': ['certbeat:id', 'certbeat:names'] },
+        StringEquals: { 'aws:RequestTag/certbeat:stack': 'Certbeat' },
+        Null: { 'aws:ResourceTag/certbeat:stack': 'true' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['certbeat:id', 'certbeat:names', 'certbeat:stack'] },
       },
     });
     expect(bySid(statements, 'ManageOwnCertificates')).toMatchObject({
-      Action: ['acm:DescribeCertificate', 'acm:ImportCertificate', 'acm:ListTagsForCertificate'],
+      Action: ['acm:DescribeCertificate', 'acm:ImportCertificate'],
       Resource: certificates,
-      Condition: { StringEquals: { 'aws:ResourceTag/certbeat:id': ['shop', 'site'] } },
+      Condition: { StringEquals: { 'aws:ResourceTag/certbeat:stack': 'Certbeat' } },
     });
+    expect(bySid(statements, 'DenyOtherDeploymentsCertificates')).toMatchObject({ Effect: 'Deny', Resource: certificates });
     expect(CERTIFICATE_NAMES_TAG).toBe(NAMES_TAG);
   });
 

@@ -124,9 +124,13 @@ function unknownOutcomeRemediation(arn: string | undefined): string {
  * are harmless for them. No error or log carries the private key.
  */
 export class AcmCertificateStore implements CertificateStore {
+  /**
+   * `ownerTags` go on every first import beside the request's own (e.g. `certbeat:stack`);
+   * `listPageSize` only lets tests force paging.
+   */
   constructor(
     private readonly client: ACMClient,
-    private readonly options: { listPageSize?: number } = {},
+    private readonly options: { listPageSize?: number; ownerTags?: Record<string, string> } = {},
   ) {}
 
   async import(request: ImportRequest): Promise<string> {
@@ -138,7 +142,7 @@ export class AcmCertificateStore implements CertificateStore {
           Certificate: utf8(request.certificatePem),
           PrivateKey: utf8(request.privateKeyPem),
           ...(chain ? { CertificateChain: utf8(request.chainPem) } : {}),
-          ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags(request.tags, namesOf(cert)) }),
+          ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags({ ...this.options.ownerTags, ...request.tags }, namesOf(cert)) }),
         })),
       );
       if (!out.CertificateArn) {

@@ -6,7 +6,7 @@
  * UTC strings. Configuration fields are checked by the shared domain rules (record-validation.ts);
  * runtime fields by the zod schema below. Every problem names the field and the fix.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CertificateRecord, InvalidItem } from '../../domain/model.js';
 import { printable } from '../../domain/names.js';
 import { isMailAddress, validateCertificateConfig } from '../../domain/record-validation.js';

@@ -1,0 +1,126 @@
+/**
+ * How certbeat's Lambdas are bundled: the esbuild options in one place, used by the CDK construct
+ * (BundledFunction runs this file as a child process during synthesis) and by the bundle test.
+ *
+ * Besides the defaults of a minified ESM Node bundle, a plugin leaves out modules the bundle pulls in but
+ * the Lambda never runs, each with the reason in LEFT_OUT. A left-out module is replaced by a stand-in
+ * whose every export throws a clear error, so a wrong assumption fails loudly instead of silently.
+ *
+ *   npx tsx cdk/bundle/renewer-bundle.ts <entry.ts> <outdir>
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+
+/** Module specifier → why the Lambda never runs it. */
+export const LEFT_OUT: Record<string, string> = {
+  'node-forge':
+    "acme-client's index exports its node-forge crypto (`forge`) beside the node:crypto one; certbeat imports only Client, crypto and axios",
+  'form-data': "axios' multipart bodies (toFormData, and an instanceof check only for FormData bodies); ACME requests are JSON",
+  'mime-db': "form-data's MIME lookup for multipart uploads (via axios); ACME requests are JSON",
+  debug: "follow-redirects' optional debug output (it tolerates a missing module)",
+  '@smithy/core/event-streams': 'loaded only for event-stream operations; none of the SDK operations certbeat calls has one',
+  '@aws-sdk/credential-provider-sso': 'Lambda gives credentials in the environment, the first link of the default chain',
+  '@aws-sdk/credential-provider-ini': 'Lambda gives credentials in the environment, the first link of the default chain',
+  '@aws-sdk/credential-provider-process': 'Lambda gives credentials in the environment, the first link of the default chain',
+  '@aws-sdk/credential-provider-login': 'Lambda gives credentials in the environment, the first link of the default chain',
+  '@aws-sdk/credential-provider-web-identity': 'Lambda gives credentials in the environment, the first link of the default chain',
+  '@aws-sdk/credential-provider-http': 'container credentials (ECS); Lambda gives credentials in the environment',
+  '@smithy/credential-provider-imds': 'instance and container metadata credentials; Lambda gives credentials in the environment',
+  '@aws-sdk/token-providers': 'SSO bearer tokens; none of the clients certbeat uses takes a token',
+};
+
+/** Files inside zod (imported by relative path) → why the Lambda never runs them. */
+export const LEFT_OUT_ZOD_FILES: Record<string, string> = {
+  'to-json-schema.js': "zod's JSON Schema output, reached only through toJSONSchema() and the standard-schema jsonSchema getters; certbeat only parses",
+  'json-schema-processors.js': "zod's JSON Schema output (per-type processors), called only while producing JSON Schema",
+};
+
+const STUB_NAMESPACE = 'certbeat-left-out';
+
+/** esbuild plugin replacing LEFT_OUT modules by stand-ins that throw when used. */
+export const leaveOutPlugin: esbuild.Plugin = {
+  name: 'certbeat-leave-out',
+  setup(build) {
+    const names = Object.keys(LEFT_OUT).map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: STUB_NAMESPACE }));
+    const zodFiles = Object.keys(LEFT_OUT_ZOD_FILES).map((n) => n.replace(/\./g, '\\.'));
+    build.onResolve({ filter: new RegExp(`/(${zodFiles.join('|')})$`) }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: `zod:${args.path.split('/').pop()}`, namespace: STUB_NAMESPACE, pluginData: { real: join(args.resolveDir, args.path) } }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: STUB_NAMESPACE }, (args) => {
+      const reason = LEFT_OUT[args.path] ?? LEFT_OUT_ZOD_FILES[args.path.replace(/^zod:/, '')];
+      const message = `${args.path} is left out of the certbeat Lambda bundle (${reason}); see cdk/bundle/renewer-bundle.ts`;
+      if (args.pluginData?.real) {
+        // An ES module with the real file's export names, so zod's `export *` stays static and
+        // tree-shakeable (a CommonJS stand-in would make it dynamic and pull all of zod back in).
+        const source = readFileSync(args.pluginData.real as string, 'utf8');
+        const names = new Set<string>();
+        for (const m of source.matchAll(/^export (?:async )?(?:function\*?|const|let|var|class) ([A-Za-z0-9_$]+)/gm)) names.add(m[1]);
+        for (const m of source.matchAll(/^export \{([^}]*)\}/gm)) for (const part of m[1].split(',')) if (part.trim()) names.add(part.trim().split(/\s+as\s+/).pop()!);
+        const lines = [`const fail = function () { throw new Error(${JSON.stringify(message)}); };`];
+        for (const n of names) lines.push(`export { fail as ${n} };`);
+        return { contents: lines.join('\n'), loader: 'js' };
+      }
+      const contents =
+        args.path === 'debug'
+          ? 'module.exports = () => Object.assign(() => {}, { enabled: false });'
+          : // Any property path resolves (modules such as acme-client's forge.js read nested members at load
+            // time); calling or constructing anything throws.
+            `const message = ${JSON.stringify(message)};
+function standIn() {
+  return new Proxy(function () {}, {
+    get: (_, key) => (typeof key === 'symbol' || key === 'then' ? undefined : key === '__esModule' ? false : standIn()),
+    apply: () => { throw new Error(message); },
+    construct: () => { throw new Error(message); },
+  });
+}
+module.exports = standIn();`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/** ESM bundles still contain CommonJS dependencies that call require(); give them one. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __certbeatCreateRequire } from 'node:module'; const require = __certbeatCreateRequire(import.meta.url);";
+
+/** The esbuild options of a certbeat Lambda bundle: `entry` → `<outdir>/index.mjs`. */
+export function bundleOptions(entry: string, outdir: string): esbuild.BuildOptions {
+  return {
+    entryPoints: [resolve(entry)],
+    outfile: resolve(outdir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    legalComments: 'none',
+    // Non-ASCII characters as they are, not as \uXXXX escapes.
+    charset: 'utf8',
+    sourcemap: false,
+    // Bundle the AWS SDK too: the version tested is the version that runs.
+    external: [],
+    plugins: [leaveOutPlugin],
+    logLevel: 'warning',
+  };
+}
+
+export async function buildBundle(entry: string, outdir: string): Promise<string> {
+  const options = bundleOptions(entry, outdir);
+  await esbuild.build(options);
+  return options.outfile!;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const [entry, outdir] = process.argv.slice(2);
+  if (!entry || !outdir) {
+    console.error('usage: tsx cdk/bundle/renewer-bundle.ts <entry.ts> <outdir>');
+    process.exit(2);
+  }
+  await buildBundle(entry, outdir);
+}
