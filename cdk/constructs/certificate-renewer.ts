@@ -90,8 +90,14 @@ export class CertificateRenewer extends Construct {
         hostedZoneArn('*'),
         'Some configured names have no zoneId, so their zone is found at run time and cannot be named. The statement still allows only UPSERT/DELETE of TXT records at exactly the configured _acme-challenge names (route53:ChangeResourceRecordSets* condition keys), plus zone reads.',
       );
-      ack('*', 'route53:ListHostedZones (automatic zone lookup for names without zoneId) supports no resource-level permissions.');
     }
+    ack(
+      '*',
+      [
+        scope.lookedUp.length > 0 ? 'route53:ListHostedZones (automatic zone lookup for names without zoneId) supports no resource-level permissions.' : '',
+        'acm:ListCertificates supports no resource-level permissions; certbeat lists certificates only to find the one an import whose answer was lost stored (by its certbeat:id tag).',
+      ].filter(Boolean).join(' '),
+    );
     ack(
       certificatesArn(stack),
       `A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by this deployment's certbeat:stack tag: as a request tag for a new import (allowed only on a certificate without a certbeat:stack tag), as a resource tag for re-import and describe. Residual risk: ${ACM_RESIDUAL_RISK}`,

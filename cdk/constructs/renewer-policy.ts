@@ -189,7 +189,12 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
         'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG, CERTIFICATE_NAMES_TAG, CERTIFICATE_STACK_TAG] },
       },
     }),
-    // Renewal: re-import into, and describe, only certificates this deployment imported (the Lambda never lists tags).
+    // After an import whose answer was lost, certbeat finds what ACM stored by its certbeat:id tag (exactly
+    // one certificate per id), and an ACM expiry event is matched to the inventory by that tag. Listing
+    // certificates has no resource-level permission; tags are read-only metadata.
+    new iam.PolicyStatement({ sid: 'ListCertificates', actions: ['acm:ListCertificates'], resources: ['*'] }),
+    new iam.PolicyStatement({ sid: 'ReadCertificateTags', actions: ['acm:ListTagsForCertificate'], resources: [certificates] }),
+    // Renewal: re-import into, and describe, only certificates this deployment imported.
     new iam.PolicyStatement({
       sid: 'ManageOwnCertificates',
       actions: ['acm:ImportCertificate', 'acm:DescribeCertificate'],
