@@ -109,7 +109,7 @@ describe('handler', () => {
     it('does nothing for certificates that are not certbeat’s', async () => {
       const unknownArn = 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000';
       const summary = await handler(acmEvent(foreignArn, unknownArn), context('acm-foreign'));
-      expect(summary).toEqual({ renewed: [], notDue: [], failed: [], skipped: [], invalid: [] });
+      expect(summary).toEqual({ renewed: [], notDue: [], failed: [], skipped: [], invalid: [], mailsNotSent: [] });
       expect((await p.inventory.get('waiting'))!.acmArn).toBeUndefined();
     });
 

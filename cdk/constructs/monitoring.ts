@@ -3,6 +3,8 @@
  *
  * - Lambda errors: the handler crashed (a renewal failure is not an error; see the next alarm).
  * - Renewal failures: the handler's `RenewalFailures` metric (Powertools Metrics / EMF).
+ * - Mails not sent: the handler's `MailsNotSent` metric. An owner who is not told is the one failure
+ *   certbeat must never keep quiet about; the mails wait in the outbox and are sent again.
  * - No run in a day: the schedule or the function is broken, so nothing would renew.
  * - Expiry below 14 days: ACM's own DaysToExpiry, read from its daily "ACM Certificate Approaching
  *   Expiration" event. A CloudWatch alarm on ACM's DaysToExpiry metric needs each certificate's ARN as a
@@ -29,6 +31,7 @@ export const RENEWAL_FAILURES_METRIC = {
   metricName: 'RenewalFailures',
   dimensionsMap: { service: SERVICE_NAME },
 } as const;
+export const MAILS_NOT_SENT_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'MailsNotSent', dimensionsMap: { service: SERVICE_NAME } } as const;
 export const RENEWED_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'CertificatesRenewed', dimensionsMap: { service: SERVICE_NAME } } as const;
 
 /** Below this many days a certificate's expiry alerts (ACM's event). */
@@ -44,6 +47,7 @@ export class Monitoring extends Construct {
   readonly errorsAlarm: cloudwatch.Alarm;
   readonly failuresAlarm: cloudwatch.Alarm;
   readonly noRunAlarm: cloudwatch.Alarm;
+  readonly mailsAlarm: cloudwatch.Alarm;
   readonly expiryRule: events.Rule;
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -75,6 +79,14 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.mailsAlarm = new cloudwatch.Alarm(this, 'MailsNotSent', {
+      alarmDescription: 'certbeat: SES did not take a renewal mail; it waits in the outbox and is sent again (certbeat list shows which); check SES sending (sandbox, sender identity, quota)',
+      metric: new cloudwatch.Metric({ ...MAILS_NOT_SENT_METRIC, period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.noRunAlarm = new cloudwatch.Alarm(this, 'NoRun', {
       alarmDescription: 'certbeat: the renewal Lambda did not run for a day; check the schedule',
       metric: fn.metricInvocations({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
@@ -95,7 +107,7 @@ export class Monitoring extends Construct {
     });
     if (this.topic) {
       const action = new cwActions.SnsAction(this.topic);
-      for (const alarm of [this.errorsAlarm, this.failuresAlarm, this.noRunAlarm]) alarm.addAlarmAction(action);
+      for (const alarm of [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm]) alarm.addAlarmAction(action);
       const message = events.RuleTargetInput.fromText(
         `certbeat: the certificate ${events.EventField.fromPath('$.resources[0]')} (${events.EventField.fromPath(
           '$.detail.CommonName',
@@ -123,7 +135,7 @@ export class Monitoring extends Construct {
           actions: ['sns:Publish'],
           resources: [topic.topicArn],
           conditions: {
-            ArnEquals: { 'aws:SourceArn': [this.errorsAlarm, this.failuresAlarm, this.noRunAlarm].map((a) => a.alarmArn) },
+            ArnEquals: { 'aws:SourceArn': [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm].map((a) => a.alarmArn) },
             StringEquals: { 'aws:SourceAccount': account },
           },
         }),
@@ -139,6 +151,7 @@ export class Monitoring extends Construct {
             left: [
               new cloudwatch.Metric({ ...RENEWED_METRIC, period: Duration.days(1), statistic: cloudwatch.Stats.SUM, label: 'renewed' }),
               new cloudwatch.Metric({ ...RENEWAL_FAILURES_METRIC, period: Duration.days(1), statistic: cloudwatch.Stats.SUM, label: 'failed' }),
+              new cloudwatch.Metric({ ...MAILS_NOT_SENT_METRIC, period: Duration.days(1), statistic: cloudwatch.Stats.SUM, label: 'mails not sent' }),
             ],
             width: 12,
           }),
@@ -164,7 +177,7 @@ export class Monitoring extends Construct {
           }),
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [this.errorsAlarm, this.failuresAlarm, this.noRunAlarm],
+            alarms: [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm],
             width: 12,
           }),
         ],

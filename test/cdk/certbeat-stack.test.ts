@@ -373,7 +373,7 @@ describe('IAM for zone lookup, EAB secrets and cross-account zones', () => {
 });
 
 describe('observability', () => {
-  it('alarms on Lambda errors, renewal failures and a missing daily run, to the topic it creates', () => {
+  it('alarms on Lambda errors, renewal failures, mails not sent and a missing daily run, to the topic it creates', () => {
     const { template } = buildStack({ ...BASE_CONFIG, alarms: { emails: ['oncall@example.com'] } });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
@@ -386,6 +386,7 @@ describe('observability', () => {
       Statistic: 'Sum',
       Threshold: 1,
     });
+    expect(find('MailsNotSent')).toMatchObject({ Namespace: 'certbeat', Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(find('Invocations')).toMatchObject({ Period: 86400, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
   });
