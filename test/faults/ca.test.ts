@@ -68,5 +68,12 @@ describe('a CA that answers 429 (item 7)', () => {
     expect(summary.failed.filter((f) => f.message.startsWith('not ordered'))).toHaveLength(5);
     const [mail] = await mailsTo(p, 'owner-limited1@example.test');
     expect(mail.text).toMatch(/rate/i);
+
+    // The next run, once the retry time has come, renews them all: one ACM certificate each, no TXT left.
+    const next = await p.service(clockAheadMs(2 * 3_600_000)).run({ ...runOptions(), ids });
+    expect(next.failed).toEqual([]);
+    expect(next.renewed.map((r) => r.id).sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(acmCertificatesOf(p, id)).toHaveLength(1);
+    expect(txtLeft(p, [zone])).toEqual([]);
   });
 });
