@@ -295,7 +295,7 @@ describe('doctor', () => {
       // Five failed lookups (NS, CAA ×2, CNAME ×2), one line.
       const lines = block.split('\n').filter((l) => /could not check/.test(l));
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/— and 4 more like it \(delegation, caa, acme-challenge-cname\)/);
+      expect(lines[0]).toMatch(/— and 5 more like it \(delegation, caa, acme-challenge-cname, dnssec\)/);
     }
     // The fix is the same for every certificate: read once, then "as above".
     const folded = blocks.filter((b) => /could not check/.test(b));

@@ -37,7 +37,7 @@ describe('alarm topic policy', () => {
 
   it("lets CloudWatch publish only for this stack's alarms", async () => {
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(3);
+    expect(alarmIds).toHaveLength(4);
     const alarmArn = (id: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${id}`;
     // Alarm ARNs are GetAtt Arn of the alarm: resolve them the same way the template does.
     const stmt = (topicPolicy as any).Statement.find((s: any) => s.Sid === 'AlarmsPublish');
