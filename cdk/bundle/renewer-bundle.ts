@@ -9,7 +9,7 @@
  *   npx tsx cdk/bundle/renewer-bundle.ts <entry.ts> <outdir>
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import * as esbuild from 'esbuild';
 
 /** Module specifier → why the Lambda never runs it. */
@@ -36,6 +36,35 @@ export const LEFT_OUT_ZOD_FILES: Record<string, string> = {
   'json-schema-processors.js': "zod's JSON Schema output (per-type processors), called only while producing JSON Schema",
 };
 
+/**
+ * Files inside axios's ES module sources (lib/adapters/, imported by relative path) → why the Lambda never
+ * runs them, and the stand-in's source. axios's dist/node/axios.cjs has all adapters in one file, so the
+ * bundle takes axios's ESM sources instead (see AXIOS_SHIM) and leaves these out.
+ */
+export const LEFT_OUT_AXIOS_FILES: Record<string, { reason: string; contents: (message: string) => string }> = {
+  'adapters/xhr.js': {
+    reason:
+      "axios' browser adapter; on Node it is `false` (XMLHttpRequest is undefined) and acme-client sets `adapter: 'http'` on its instance",
+    // Exactly what the real module exports on Node: `isXHRAdapterSupported && function …` with no XMLHttpRequest.
+    contents: () => 'export default false;',
+  },
+  'adapters/fetch.js': {
+    reason:
+      "axios' fetch adapter, chosen only when a request asks for adapter 'fetch' or no earlier adapter is supported; acme-client sets `adapter: 'http'`, which Node supports",
+    // adapters.js reads only `getFetch` (through `fetch: { get: getFetch }`), and calls it only when 'fetch'
+    // is tried: fail loudly there instead of claiming the environment has no fetch.
+    contents: (message) =>
+      `const fail = function () { throw new Error(${JSON.stringify(message)}); };\nexport { fail as getFetch, fail as default };`,
+  },
+};
+
+/**
+ * `require('axios')` (acme-client is CommonJS) resolves to the single-file dist/node/axios.cjs, which esbuild
+ * cannot prune. Instead it gets this stand-in for that file: the default export of axios's ES module entry,
+ * the same object dist/node/axios.cjs assigns to module.exports, built from lib/ where LEFT_OUT_AXIOS_FILES apply.
+ */
+const AXIOS_SHIM = 'certbeat-axios-esm';
+
 const STUB_NAMESPACE = 'certbeat-left-out';
 
 /** esbuild plugin replacing LEFT_OUT modules by stand-ins that throw when used. */
@@ -50,7 +79,29 @@ export const leaveOutPlugin: esbuild.Plugin = {
         ? { path: `zod:${args.path.split('/').pop()}`, namespace: STUB_NAMESPACE, pluginData: { real: join(args.resolveDir, args.path) } }
         : undefined,
     );
+    build.onResolve({ filter: /^axios$/ }, async (args) => {
+      if (args.kind !== 'require-call' || args.pluginData === AXIOS_SHIM) return undefined;
+      const esm = await build.resolve('axios', { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: AXIOS_SHIM });
+      if (esm.errors.length > 0) return { errors: esm.errors };
+      return { path: esm.path, namespace: AXIOS_SHIM };
+    });
+    build.onLoad({ filter: /.*/, namespace: AXIOS_SHIM }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)}).default;`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+    const axiosFiles = Object.keys(LEFT_OUT_AXIOS_FILES).map((n) => n.split('/').pop()!.replace(/\./g, '\\.'));
+    build.onResolve({ filter: new RegExp(`(^|/)(${axiosFiles.join('|')})$`) }, (args) => {
+      if (!/[\\/]node_modules[\\/]axios[\\/]lib[\\/]/.test(args.importer)) return undefined;
+      const file = relative(join(args.importer, '..', '..'), join(args.resolveDir, args.path)).split(sep).join('/');
+      return file in LEFT_OUT_AXIOS_FILES ? { path: `axios:${file}`, namespace: STUB_NAMESPACE } : undefined;
+    });
     build.onLoad({ filter: /.*/, namespace: STUB_NAMESPACE }, (args) => {
+      const axiosFile = LEFT_OUT_AXIOS_FILES[args.path.replace(/^axios:/, '')];
+      if (args.path.startsWith('axios:') && axiosFile) {
+        const message = `${args.path} is left out of the certbeat Lambda bundle (${axiosFile.reason}); see cdk/bundle/renewer-bundle.ts`;
+        return { contents: axiosFile.contents(message), loader: 'js' };
+      }
       const reason = LEFT_OUT[args.path] ?? LEFT_OUT_ZOD_FILES[args.path.replace(/^zod:/, '')];
       const message = `${args.path} is left out of the certbeat Lambda bundle (${reason}); see cdk/bundle/renewer-bundle.ts`;
       if (args.pluginData?.real) {
