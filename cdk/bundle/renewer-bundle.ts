@@ -134,6 +134,31 @@ module.exports = standIn();`;
   },
 };
 
+/**
+ * esbuild plugin letting esbuild drop the schemas of SDK operations certbeat never calls.
+ *
+ * Each AWS SDK client's dist-es/schemas/schemas_0.js declares every operation's schema as an array holding
+ * an object with computed keys, `{ [_h]: ["POST", "/v2/email/outbound-emails", 200] }`, where `_h` is a
+ * file-level `const _h = "http"`. esbuild cannot prove a computed key free of side effects, so it keeps every
+ * such declaration (and all the request/response shapes and name strings they reach). This plugin writes
+ * those keys as the string literals the constants hold (`{ "http": [...] }`, the same object), so esbuild
+ * keeps only the schemas the bundle reaches.
+ */
+export const sdkSchemaKeysPlugin: esbuild.Plugin = {
+  name: 'certbeat-sdk-schema-keys',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const strings = new Map<string, string>();
+      for (const m of source.matchAll(/^const (_[A-Za-z0-9_$]+) = ("(?:[^"\\\n]|\\.)*");$/gm)) strings.set(m[1], m[2]);
+      const contents = source.replace(/([{,]\s*)\[(_[A-Za-z0-9_$]+)\](\s*:)/g, (whole, before: string, name: string, colon: string) =>
+        strings.has(name) ? `${before}${strings.get(name)}${colon}` : whole,
+      );
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 /** ESM bundles still contain CommonJS dependencies that call require(); give them one. */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __certbeatCreateRequire } from 'node:module'; const require = __certbeatCreateRequire(import.meta.url);";
@@ -156,7 +181,7 @@ export function bundleOptions(entry: string, outdir: string): esbuild.BuildOptio
     sourcemap: false,
     // Bundle the AWS SDK too: the version tested is the version that runs.
     external: [],
-    plugins: [leaveOutPlugin],
+    plugins: [leaveOutPlugin, sdkSchemaKeysPlugin],
     logLevel: 'warning',
   };
 }
