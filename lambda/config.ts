@@ -2,7 +2,7 @@
  * Runtime configuration from the environment, validated once at cold start. The CDK stack sets these
  * variables; the CLI and the testbed set the same ones.
  */
-import * as z from 'zod';
+import * as z from './zod.js';
 import { MAIL_LANGUAGES, isTimeZone } from './domain/mail/format.js';
 
 export const ENV = {
@@ -39,56 +39,62 @@ export const ENV = {
   mailLanguage: 'CERTBEAT_MAIL_LANGUAGE',
 } as const;
 
-const emailList = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-  .pipe(z.array(z.email({ message: 'must be a comma-separated list of mail addresses' })));
+const emailList = z.pipe(
+  z.pipe(z.string(), z.transform((s: string) => s.split(',').map((x) => x.trim()).filter(Boolean))),
+  z.array(z.email({ message: 'must be a comma-separated list of mail addresses' })),
+);
 
 const schema = z.object({
   tableName: z.string({ error: 'is not set: give the inventory table name (stack output TableName)' }),
-  dueIndexName: z.string().default('due'),
+  dueIndexName: z._default(z.string(), 'due'),
   sender: z.email({
     error: (issue) => (issue.input === undefined ? 'is not set: give a verified SES sender address' : 'must be a mail address verified in SES'),
   }),
-  defaultRecipients: emailList.default([]),
-  digestRecipients: emailList.default([]),
+  defaultRecipients: z._default(emailList, []),
+  digestRecipients: z._default(emailList, []),
   accountSecretId: z.string({ error: 'is not set: give the ACME account key secret (stack output AccountSecretId)' }),
-  accountEmail: z.email().optional(),
-  pendingSecretPrefix: z.string().min(1).default('certbeat/pending/'),
-  stackTag: z.string().max(256).optional(),
-  concurrency: z.coerce.number().int().min(1).max(32).default(4),
-  region: z.string().default('us-east-1'),
-  zoneRoles: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(s));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of zone id to role ARN' });
-        return z.NEVER;
-      }
-    })
-    .default({}),
-  caaIdentities: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return z.record(z.string(), z.array(z.string())).parse(JSON.parse(s));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of directory URL to a list of CAA domains' });
-        return z.NEVER;
-      }
-    })
-    .default({}),
-  acmeCaFile: z.string().optional(),
-  dnsResolver: z.string().optional(),
-  route53PollMs: z.coerce.number().int().min(10).default(2000),
-  acmePollMs: z.coerce.number().int().min(10).default(1000),
-  timeZone: z
-    .string()
-    .refine(isTimeZone, { message: 'is not an IANA time zone; give one such as "UTC", "Asia/Tokyo" or "Europe/Berlin"' })
-    .default('UTC'),
-  mailLanguage: z.enum(MAIL_LANGUAGES, { message: `must be one of ${MAIL_LANGUAGES.join(', ')}` }).default('en'),
+  accountEmail: z.optional(z.email()),
+  pendingSecretPrefix: z._default(z.string().check(z.minLength(1)), 'certbeat/pending/'),
+  stackTag: z.optional(z.string().check(z.maxLength(256))),
+  concurrency: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(32)), 4),
+  region: z._default(z.string(), 'us-east-1'),
+  zoneRoles: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((s: string, ctx) => {
+        try {
+          return z.record(z.string(), z.string()).parse(JSON.parse(s));
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'must be a JSON object of zone id to role ARN', input: s });
+          return z.NEVER;
+        }
+      }),
+    ),
+    {},
+  ),
+  caaIdentities: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((s: string, ctx) => {
+        try {
+          return z.record(z.string(), z.array(z.string())).parse(JSON.parse(s));
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'must be a JSON object of directory URL to a list of CAA domains', input: s });
+          return z.NEVER;
+        }
+      }),
+    ),
+    {},
+  ),
+  acmeCaFile: z.optional(z.string()),
+  dnsResolver: z.optional(z.string()),
+  route53PollMs: z._default(z.coerce.number().check(z.int(), z.minimum(10)), 2000),
+  acmePollMs: z._default(z.coerce.number().check(z.int(), z.minimum(10)), 1000),
+  timeZone: z._default(
+    z.string().check(z.refine(isTimeZone, { message: 'is not an IANA time zone; give one such as "UTC", "Asia/Tokyo" or "Europe/Berlin"' })),
+    'UTC',
+  ),
+  mailLanguage: z._default(z.enum(MAIL_LANGUAGES, { message: `must be one of ${MAIL_LANGUAGES.join(', ')}` }), 'en'),
 });
 
 export type RuntimeConfig = z.infer<typeof schema>;

@@ -2,19 +2,19 @@
  * The events that start a run: the schedule, ACM's "approaching expiration" event, the post-deploy run,
  * and "renew now" (CLI `renew --remote`). Anything else is refused with a message saying what is accepted.
  */
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ConfigurationError } from './domain/errors.js';
 import type { CertificateStore } from './domain/ports.js';
 
-const renew = z.object({ action: z.literal('renew'), certificateId: z.string().min(1) });
+const renew = z.object({ action: z.literal('renew'), certificateId: z.string().check(z.minLength(1)) });
 const digest = z.object({ action: z.literal('digest') });
-const run = z.object({ action: z.literal('run'), reason: z.string().optional() });
+const run = z.object({ action: z.literal('run'), reason: z.optional(z.string()) });
 const acmExpiry = z.object({
   source: z.literal('aws.acm'),
   'detail-type': z.string(),
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
 });
-const schedule = z.object({ source: z.string() }).loose();
+const schedule = z.looseObject({ source: z.string() });
 
 export interface RunRequest {
   trigger: 'schedule' | 'deploy' | 'renew-now' | 'acm-expiry' | 'manual' | 'digest';

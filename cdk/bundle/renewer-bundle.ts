@@ -9,7 +9,7 @@
  *   npx tsx cdk/bundle/renewer-bundle.ts <entry.ts> <outdir>
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import * as esbuild from 'esbuild';
 
 /** Module specifier → why the Lambda never runs it. */
@@ -36,6 +36,35 @@ export const LEFT_OUT_ZOD_FILES: Record<string, string> = {
   'json-schema-processors.js': "zod's JSON Schema output (per-type processors), called only while producing JSON Schema",
 };
 
+/**
+ * Files inside axios's ES module sources (lib/adapters/, imported by relative path) → why the Lambda never
+ * runs them, and the stand-in's source. axios's dist/node/axios.cjs has all adapters in one file, so the
+ * bundle takes axios's ESM sources instead (see AXIOS_SHIM) and leaves these out.
+ */
+export const LEFT_OUT_AXIOS_FILES: Record<string, { reason: string; contents: (message: string) => string }> = {
+  'adapters/xhr.js': {
+    reason:
+      "axios' browser adapter; on Node it is `false` (XMLHttpRequest is undefined) and acme-client sets `adapter: 'http'` on its instance",
+    // Exactly what the real module exports on Node: `isXHRAdapterSupported && function …` with no XMLHttpRequest.
+    contents: () => 'export default false;',
+  },
+  'adapters/fetch.js': {
+    reason:
+      "axios' fetch adapter, chosen only when a request asks for adapter 'fetch' or no earlier adapter is supported; acme-client sets `adapter: 'http'`, which Node supports",
+    // adapters.js reads only `getFetch` (through `fetch: { get: getFetch }`), and calls it only when 'fetch'
+    // is tried: fail loudly there instead of claiming the environment has no fetch.
+    contents: (message) =>
+      `const fail = function () { throw new Error(${JSON.stringify(message)}); };\nexport { fail as getFetch, fail as default };`,
+  },
+};
+
+/**
+ * `require('axios')` (acme-client is CommonJS) resolves to the single-file dist/node/axios.cjs, which esbuild
+ * cannot prune. Instead it gets this stand-in for that file: the default export of axios's ES module entry,
+ * the same object dist/node/axios.cjs assigns to module.exports, built from lib/ where LEFT_OUT_AXIOS_FILES apply.
+ */
+const AXIOS_SHIM = 'certbeat-axios-esm';
+
 const STUB_NAMESPACE = 'certbeat-left-out';
 
 /** esbuild plugin replacing LEFT_OUT modules by stand-ins that throw when used. */
@@ -50,7 +79,29 @@ export const leaveOutPlugin: esbuild.Plugin = {
         ? { path: `zod:${args.path.split('/').pop()}`, namespace: STUB_NAMESPACE, pluginData: { real: join(args.resolveDir, args.path) } }
         : undefined,
     );
+    build.onResolve({ filter: /^axios$/ }, async (args) => {
+      if (args.kind !== 'require-call' || args.pluginData === AXIOS_SHIM) return undefined;
+      const esm = await build.resolve('axios', { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: AXIOS_SHIM });
+      if (esm.errors.length > 0) return { errors: esm.errors };
+      return { path: esm.path, namespace: AXIOS_SHIM };
+    });
+    build.onLoad({ filter: /.*/, namespace: AXIOS_SHIM }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)}).default;`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+    const axiosFiles = Object.keys(LEFT_OUT_AXIOS_FILES).map((n) => n.split('/').pop()!.replace(/\./g, '\\.'));
+    build.onResolve({ filter: new RegExp(`(^|/)(${axiosFiles.join('|')})$`) }, (args) => {
+      if (!/[\\/]node_modules[\\/]axios[\\/]lib[\\/]/.test(args.importer)) return undefined;
+      const file = relative(join(args.importer, '..', '..'), join(args.resolveDir, args.path)).split(sep).join('/');
+      return file in LEFT_OUT_AXIOS_FILES ? { path: `axios:${file}`, namespace: STUB_NAMESPACE } : undefined;
+    });
     build.onLoad({ filter: /.*/, namespace: STUB_NAMESPACE }, (args) => {
+      const axiosFile = LEFT_OUT_AXIOS_FILES[args.path.replace(/^axios:/, '')];
+      if (args.path.startsWith('axios:') && axiosFile) {
+        const message = `${args.path} is left out of the certbeat Lambda bundle (${axiosFile.reason}); see cdk/bundle/renewer-bundle.ts`;
+        return { contents: axiosFile.contents(message), loader: 'js' };
+      }
       const reason = LEFT_OUT[args.path] ?? LEFT_OUT_ZOD_FILES[args.path.replace(/^zod:/, '')];
       const message = `${args.path} is left out of the certbeat Lambda bundle (${reason}); see cdk/bundle/renewer-bundle.ts`;
       if (args.pluginData?.real) {
@@ -83,6 +134,31 @@ module.exports = standIn();`;
   },
 };
 
+/**
+ * esbuild plugin letting esbuild drop the schemas of SDK operations certbeat never calls.
+ *
+ * Each AWS SDK client's dist-es/schemas/schemas_0.js declares every operation's schema as an array holding
+ * an object with computed keys, `{ [_h]: ["POST", "/v2/email/outbound-emails", 200] }`, where `_h` is a
+ * file-level `const _h = "http"`. esbuild cannot prove a computed key free of side effects, so it keeps every
+ * such declaration (and all the request/response shapes and name strings they reach). This plugin writes
+ * those keys as the string literals the constants hold (`{ "http": [...] }`, the same object), so esbuild
+ * keeps only the schemas the bundle reaches.
+ */
+export const sdkSchemaKeysPlugin: esbuild.Plugin = {
+  name: 'certbeat-sdk-schema-keys',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const strings = new Map<string, string>();
+      for (const m of source.matchAll(/^const (_[A-Za-z0-9_$]+) = ("(?:[^"\\\n]|\\.)*");$/gm)) strings.set(m[1], m[2]);
+      const contents = source.replace(/([{,]\s*)\[(_[A-Za-z0-9_$]+)\](\s*:)/g, (whole, before: string, name: string, colon: string) =>
+        strings.has(name) ? `${before}${strings.get(name)}${colon}` : whole,
+      );
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 /** ESM bundles still contain CommonJS dependencies that call require(); give them one. */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __certbeatCreateRequire } from 'node:module'; const require = __certbeatCreateRequire(import.meta.url);";
@@ -105,7 +181,7 @@ export function bundleOptions(entry: string, outdir: string): esbuild.BuildOptio
     sourcemap: false,
     // Bundle the AWS SDK too: the version tested is the version that runs.
     external: [],
-    plugins: [leaveOutPlugin],
+    plugins: [leaveOutPlugin, sdkSchemaKeysPlugin],
     logLevel: 'warning',
   };
 }

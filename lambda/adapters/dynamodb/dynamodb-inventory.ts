@@ -18,6 +18,7 @@ import type { CertificateRecord, InvalidItem, Lease, OwedMail, PublishedTxt } fr
 import type { DueBatch, Inventory, OutcomeUpdate, RunProgress } from '../../domain/ports.js';
 import { idProblem, validateCertificateConfig } from '../../domain/record-validation.js';
 import { compact, isIsoTimestamp, itemToRecord, runtimeSchema } from './item-schema.js';
+import * as z from '../../zod.js';
 import { planDueIndexRepair } from './due-index.js';
 import { TABLE_KEYS } from './table-schema.js';
 
@@ -403,7 +404,7 @@ export class DynamoDbInventory implements Inventory {
       });
     }
     const fields = compact(rest);
-    const checked = runtimeSchema.partial().required({ nextCheckAt: true }).safeParse(fields);
+    const checked = z.required(z.partial(runtimeSchema), { nextCheckAt: true }).safeParse(fields);
     if (!checked.success) {
       const problems = checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
       throw new ConfigurationError(`outcome for '${id}' not recorded: ${problems.join('; ')}`, {

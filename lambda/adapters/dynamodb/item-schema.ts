@@ -6,7 +6,7 @@
  * UTC strings. Configuration fields are checked by the shared domain rules (record-validation.ts);
  * runtime fields by the zod schema below. Every problem names the field and the fix.
  */
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import type { CertificateRecord, InvalidItem } from '../../domain/model.js';
 import { printable } from '../../domain/names.js';
 import { isMailAddress, validateCertificateConfig } from '../../domain/record-validation.js';
@@ -32,17 +32,19 @@ function shown(input: unknown): string {
 /** A zod error callback: "<what the value is>; <fix>". The field path is prefixed by `formatIssues`. */
 const fix = (how: string) => ({ error: (issue: { input?: unknown }) => `${shown(issue.input)} ${how}` });
 
-const timestamp = z.string(fix('write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z')).refine(isIsoTimestamp, {
-  error: (issue) => `${shown(issue.input)} write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z`,
-});
-const text = (how: string) => z.string(fix(how)).min(1, fix(how));
+const timestamp = z.string(fix('write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z')).check(
+  z.refine(isIsoTimestamp, {
+    error: (issue) => `${shown(issue.input)} write an ISO 8601 UTC timestamp such as 2026-01-31T00:00:00.000Z`,
+  }),
+);
+const text = (how: string) => z.string(fix(how)).check(z.minLength(1, fix(how)));
 
 const renewalWindowSchema = z.object(
   {
     start: timestamp,
     end: timestamp,
-    retryAfter: timestamp.optional(),
-    explanationUrl: z.string(fix('give the URL the CA sent, or remove the field')).optional(),
+    retryAfter: z.optional(timestamp),
+    explanationUrl: z.optional(z.string(fix('give the URL the CA sent, or remove the field'))),
   },
   fix('give a map { start, end } of ISO timestamps, or remove the field (the next run asks the CA again)'),
 );
@@ -51,9 +53,9 @@ const lastOutcomeSchema = z.object(
   {
     at: timestamp,
     result: z.enum(['renewed', 'issued', 'failed'], fix('use "renewed", "issued" or "failed"')),
-    errorClass: z.string(fix('give an error class name, or remove the field')).optional(),
-    message: z.string(fix('give a text, or remove the field')).optional(),
-    fix: z.string(fix('give a text, or remove the field')).optional(),
+    errorClass: z.optional(z.string(fix('give an error class name, or remove the field'))),
+    message: z.optional(z.string(fix('give a text, or remove the field'))),
+    fix: z.optional(z.string(fix('give a text, or remove the field'))),
   },
   fix('give a map { at, result }, or remove the field'),
 );
@@ -79,7 +81,7 @@ const owedMailSchema = z.array(
     html: z.string(fix('give the HTML body')),
     text: z.string(fix('give the text body')),
     since: timestamp,
-    attempts: z.int(fix('give a whole number')).min(0, fix('give 0 or more')),
+    attempts: z.int(fix('give a whole number')).check(z.minimum(0, fix('give 0 or more'))),
     lastError: z.string(fix('give a text')),
   }),
   fix('give the list of owed mails, or remove the field (they are then not sent again)'),
@@ -87,28 +89,29 @@ const owedMailSchema = z.array(
 
 /** Runtime state: written by runs, never by configuration. Unknown attributes are ignored. */
 export const runtimeSchema = z.object({
-  acmArn: z
-    .string(fix('give the ACM certificate ARN, or remove the field to issue a new certificate'))
-    .regex(/^arn:[^:\s]+:acm:[^:\s]*:[^:\s]*:certificate\/\S+$/, fix('give an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), or remove the field'))
-    .optional(),
-  notBefore: timestamp.optional(),
-  notAfter: timestamp.optional(),
-  serial: text('give the certificate serial number in hex, or remove the field').optional(),
-  issuedNames: z.array(z.string(fix('write each name as a string')), fix('give the list of names on the current certificate, or remove the field')).optional(),
-  ariCertId: text('give the ARI certificate id (base64url AKI "." base64url serial), or remove the field').optional(),
-  renewalWindow: renewalWindowSchema.optional(),
-  lastOutcome: lastOutcomeSchema.optional(),
+  acmArn: z.optional(
+    z
+      .string(fix('give the ACM certificate ARN, or remove the field to issue a new certificate'))
+      .check(z.regex(/^arn:[^:\s]+:acm:[^:\s]*:[^:\s]*:certificate\/\S+$/, fix('give an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), or remove the field'))),
+  ),
+  notBefore: z.optional(timestamp),
+  notAfter: z.optional(timestamp),
+  serial: z.optional(text('give the certificate serial number in hex, or remove the field')),
+  issuedNames: z.optional(z.array(z.string(fix('write each name as a string')), fix('give the list of names on the current certificate, or remove the field'))),
+  ariCertId: z.optional(text('give the ARI certificate id (base64url AKI "." base64url serial), or remove the field')),
+  renewalWindow: z.optional(renewalWindowSchema),
+  lastOutcome: z.optional(lastOutcomeSchema),
   // Absent on items written by hand: a certificate that never failed.
-  failureCount: z.int(fix('give a whole number of consecutive failures (0 when none)')).min(0, fix('give 0 or more')).default(0),
+  failureCount: z._default(z.int(fix('give a whole number of consecutive failures (0 when none)')).check(z.minimum(0, fix('give 0 or more'))), 0),
   nextCheckAt: timestamp,
-  forceRenewal: z.boolean(fix('give true or false, or remove the field')).optional(),
-  pendingImport: z.boolean(fix('give true or false, or remove the field')).optional(),
-  importingSerial: text('give the serial of the certificate being imported, or remove the field').optional(),
-  pendingOrderUrl: z.url(fix('give the ACME order URL, or remove the field (the next attempt orders anew)')).optional(),
-  published: publishedSchema.optional(),
-  owedMails: owedMailSchema.optional(),
-  lease: leaseSchema.optional(),
-  dueShard: z.literal(TABLE_KEYS.activeShard, fix(`give "${TABLE_KEYS.activeShard}" on active items, and remove it on paused ones`)).optional(),
+  forceRenewal: z.optional(z.boolean(fix('give true or false, or remove the field'))),
+  pendingImport: z.optional(z.boolean(fix('give true or false, or remove the field'))),
+  importingSerial: z.optional(text('give the serial of the certificate being imported, or remove the field')),
+  pendingOrderUrl: z.optional(z.url(fix('give the ACME order URL, or remove the field (the next attempt orders anew)'))),
+  published: z.optional(publishedSchema),
+  owedMails: z.optional(owedMailSchema),
+  lease: z.optional(leaseSchema),
+  dueShard: z.optional(z.literal(TABLE_KEYS.activeShard, fix(`give "${TABLE_KEYS.activeShard}" on active items, and remove it on paused ones`))),
 });
 
 export type ItemParse = { ok: true; record: CertificateRecord } | { ok: false; invalid: InvalidItem };
@@ -118,7 +121,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
 }
 
-function formatIssues(error: z.ZodError): string[] {
+function formatIssues(error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => `${fieldPath(issue.path) || '(item)'}: ${issue.message}`);
 }
 
