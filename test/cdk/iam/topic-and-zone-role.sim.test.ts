@@ -42,7 +42,7 @@ describe('alarm topic policy', () => {
     // Alarm ARNs are GetAtt Arn of the alarm: resolve them the same way the template does.
     const stmt = (topicPolicy as any).Statement.find((s: any) => s.Sid === 'AlarmsPublish');
     const allowedArns = stmt.Condition.ArnEquals['aws:SourceArn'] as string[];
-    expect(allowedArns).toHaveLength(3);
+    expect(allowedArns).toHaveLength(4);
     expect(await publish('cloudwatch.amazonaws.com', { 'aws:SourceArn': allowedArns[0], 'aws:SourceAccount': ACCOUNT })).toBe('Allowed');
     expect(await publish('cloudwatch.amazonaws.com', { 'aws:SourceArn': alarmArn('SomeOtherAlarm'), 'aws:SourceAccount': ACCOUNT })).toBe('ImplicitlyDenied');
   });
