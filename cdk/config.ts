@@ -35,6 +35,11 @@ export interface CertbeatConfig {
   certificates: CertificateConfig[];
   /** The inventory digest mail; absent (the default): no digest is sent. */
   digest?: DigestConfig;
+  /**
+   * What validation tidied rather than refused (e.g. spelling variants of one name collapsed), one
+   * "field: what was done" line each; `cdk synth` prints them. Absent when there is nothing to say.
+   */
+  notes?: string[];
 }
 
 export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
@@ -138,7 +143,7 @@ const certificateShape = z.strictObject({
 /** Config-file field that a record-validation problem is about (the record names some differently). */
 const RECORD_FIELD_IN_CONFIG: Record<string, string> = { directoryUrl: 'ca.directoryUrl', eabSecretId: 'ca.eabSecretName' };
 
-const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
+const certificate = certificateShape.transform((c, ctx): CertificateConfig & { notes?: string[] } => {
   let zones = c.zones ?? CONFIG_DEFAULTS.zones;
   if (c.zoneId !== undefined) {
     const match = typeof c.zoneId === 'string' ? HOSTED_ZONE_ID_PATTERN.exec(c.zoneId.trim()) : null;
@@ -170,7 +175,7 @@ const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
     },
     { applyDefaults: true },
   );
-  if (checked.ok) return checked.value;
+  if (checked.ok) return checked.notes ? { ...checked.value, notes: checked.notes } : checked.value;
   for (const problem of checked.problems) {
     const colon = problem.indexOf(': ');
     const field = colon > 0 ? problem.slice(0, colon) : '';
@@ -314,6 +319,8 @@ function normalizeDigest(raw: NonNullable<RawConfig['digest']>, defaultRecipient
   };
 }
 
+const withNotes = (notes: string[]) => (notes.length > 0 ? { notes } : {});
+
 function normalize(raw: RawConfig): CertbeatConfig {
   const time = raw.schedule.time?.split(':').map(Number);
   return {
@@ -324,8 +331,9 @@ function normalize(raw: RawConfig): CertbeatConfig {
     zoneRoles: raw.zoneRoles,
     alarms: { emails: raw.alarms.emails, topicArn: raw.alarms.topicArn },
     logRetentionDays: raw.logRetentionDays,
-    certificates: raw.certificates,
+    certificates: raw.certificates.map(({ notes: _notes, ...c }) => c),
     ...(raw.digest ? { digest: normalizeDigest(raw.digest, raw.defaultRecipients) } : {}),
+    ...withNotes(raw.certificates.flatMap((c, i) => (c.notes ?? []).map((n) => `certificates[${i}].${n}`))),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { DnsZoneNotFoundError, TransientError } from '../../lambda/domain/errors.js';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertificateRecord } from '../../lambda/domain/model.js';
+import { displayName } from '../../lambda/domain/idn.js';
 import { isWithinZone } from '../../lambda/domain/names.js';
 import type { Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
 import { validateCertificateConfig } from '../../lambda/domain/record-validation.js';
@@ -66,7 +67,7 @@ export function directoryUrlFor(ca: string | undefined): string {
  * once. Throws `UsageError` (exit 2) with every problem, each naming the field and the fix; nothing is
  * written then. Returns the record as stored.
  */
-export async function addCertificate(deps: AddDeps, input: AddInput): Promise<CertificateRecord> {
+export async function addCertificate(deps: AddDeps, input: AddInput, notes: string[] = []): Promise<CertificateRecord> {
   const checked = validateCertificateConfig(
     {
       id: input.id,
@@ -86,6 +87,8 @@ export async function addCertificate(deps: AddDeps, input: AddInput): Promise<Ce
     });
   }
   const config = checked.value;
+  // Spelling variants of one name were collapsed: tell the operator what was kept.
+  notes.push(...(checked.notes ?? []).map(asOption));
 
   const existing = await deps.inventory.get(config.id);
   if (existing && !input.replace) {
@@ -145,9 +148,11 @@ function asOption(problem: string): string {
 
 export async function addCommand(ctx: CliContext, input: AddInput): Promise<ExitCode> {
   const { inventory, dns } = await ctx.adapters();
-  const record = await addCertificate({ inventory, dns, clock: ctx.clock }, input);
+  const notes: string[] = [];
+  const record = await addCertificate({ inventory, dns, clock: ctx.clock }, input, notes);
   const { out } = ctx;
-  out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', record.id)}: ${record.names.join(', ')}`);
+  for (const note of notes) out.note(`note: ${note}`, 'yellow');
+  out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', record.id)}: ${record.names.map(displayName).join(', ')}`);
   out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
   out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
   return EXIT.ok;

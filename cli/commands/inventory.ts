@@ -3,6 +3,7 @@
  * exit 2 before anything is written.
  */
 import type { CertificateRecord } from '../../lambda/domain/model.js';
+import { displayName } from '../../lambda/domain/idn.js';
 import type { Inventory } from '../../lambda/domain/ports.js';
 import { daysLeft } from '../../lambda/domain/renewal-policy.js';
 import type { CliContext } from '../context.js';
@@ -67,7 +68,7 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
   const state = stateCell(record);
   const outcome = outcomeCell(record.lastOutcome);
   const rows: Array<[string, string]> = [
-    ['names', record.names.join(', ')],
+    ['names', record.names.map(displayName).join(', ')],
     ['state', out.paint(typeof state === 'string' ? undefined : state.style, typeof state === 'string' ? state : state.text)],
     ['CA', record.directoryUrl],
     ['key type', record.keyType + (acm?.keyAlgorithm && acm.keyAlgorithm !== record.keyType ? ` (ACM has ${acm.keyAlgorithm})` : '')],

@@ -7,6 +7,7 @@ import type { FailedNotice } from '../notices.js';
 import { acmConsoleUrl, caLabel, daysUntil, formatDate, formatDateTime, plural, relativeDays } from './format.js';
 import { footerLines, type Block, type BuiltMail, type Fact, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
+import { displayName } from '../idn.js';
 
 
 /** Plain words for the ACME problem types (RFC 8555 §6.7) an owner is most likely to meet. */
@@ -90,7 +91,7 @@ export function failedMail(n: FailedNotice, ctx: MailContext): BuiltMail {
   const r = n.record;
   // Names and ids go into sentences: keep each on one line whatever the record holds.
   const id = oneLine(r.id);
-  const names = r.names.map(oneLine);
+  const names = r.names.map((x) => oneLine(displayName(x)));
   const name = names[0] ?? id;
   const days = n.notAfter ? (n.daysLeft ?? daysUntil(n.notAfter, ctx.now)) : undefined;
   const temporary = n.retryable;

@@ -16,6 +16,7 @@ import {
 } from './format.js';
 import { footerLines, type BuiltMail, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
+import { displayName } from '../idn.js';
 
 /** Shown when ACM reports no resource using the certificate. */
 export const NOT_ATTACHED =
@@ -24,7 +25,7 @@ export const NOT_ATTACHED =
 export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
   // Names and ids go into sentences: keep each on one line whatever the record holds.
   const id = oneLine(n.record.id);
-  const names = (n.names.length > 0 ? n.names : n.record.names).map(oneLine);
+  const names = (n.names.length > 0 ? n.names : n.record.names).map((x) => oneLine(displayName(x)));
   const first = names[0] ?? id;
   const product = ctx.productName;
   const days = daysUntil(n.notAfter, ctx.now);
