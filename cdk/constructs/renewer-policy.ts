@@ -57,6 +57,36 @@ export function challengeConditions(recordNames: string[]): Record<string, Recor
   };
 }
 
+/**
+ * Adopted certificates (`acmArn` in the config): before certbeat has tagged one, the tag conditions above
+ * do not match it. These name exactly the adopted ARNs: read them (pre-flight), read their tags, and add
+ * only the `certbeat:id` tag of the certificate that adopts each ARN (one statement per ARN pins the
+ * value). From then on `ManageOwnCertificates` covers the re-import.
+ */
+export function adoptionStatements(config: CertbeatConfig): iam.PolicyStatement[] {
+  const adopted = config.certificates.filter((c) => c.acmArn !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+  if (adopted.length === 0) return [];
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadAdoptedCertificates',
+      actions: ['acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+      resources: adopted.map((c) => c.acmArn!),
+    }),
+    ...adopted.map(
+      (c, i) =>
+        new iam.PolicyStatement({
+          sid: `TagAdoptedCertificate${i}`,
+          actions: ['acm:AddTagsToCertificate'],
+          resources: [c.acmArn!],
+          conditions: {
+            StringEquals: { [`aws:RequestTag/${CERTIFICATE_ID_TAG}`]: c.id },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG] },
+          },
+        }),
+    ),
+  ];
+}
+
 export function renewerStatements(scope: Construct, config: CertbeatConfig, res: RenewerResources): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const statements: iam.PolicyStatement[] = [];
@@ -133,6 +163,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
       conditions: { StringEquals: { [`aws:ResourceTag/${CERTIFICATE_ID_TAG}`]: ids } },
     }),
   );
+  statements.push(...adoptionStatements(config));
 
   statements.push(
     new iam.PolicyStatement({

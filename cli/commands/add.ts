@@ -7,7 +7,8 @@ import { DnsZoneNotFoundError, TransientError } from '../../lambda/domain/errors
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertificateRecord } from '../../lambda/domain/model.js';
 import { displayName } from '../../lambda/domain/idn.js';
 import { isWithinZone } from '../../lambda/domain/names.js';
-import type { Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
+import type { CertificateStore, Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
+import { adoptArn, checkAdoption, checkArnOption } from './adopt-option.js';
 import { validateCertificateConfig } from '../../lambda/domain/record-validation.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
@@ -33,12 +34,16 @@ export interface AddInput {
   zoneCheck?: boolean;
   /** Replace the configuration of an existing certificate (its runtime state is kept). */
   replace?: boolean;
+  /** Adopt this certificate already in ACM (see adopt-option.ts); absent `keyType` then takes its key type. */
+  arn?: string;
 }
 
 export interface AddDeps {
   inventory: Inventory;
   dns: DnsSolver;
   clock: Clock;
+  /** Needed with `arn`: ACM, to check and tag the adopted certificate. */
+  store?: CertificateStore;
 }
 
 /** `name=ZONEID` → map; a malformed pair is a `UsageError` naming it. */
@@ -68,6 +73,7 @@ export function directoryUrlFor(ca: string | undefined): string {
  * written then. Returns the record as stored.
  */
 export async function addCertificate(deps: AddDeps, input: AddInput, notes: string[] = []): Promise<CertificateRecord> {
+  if (input.arn !== undefined) checkArnOption(input.arn);
   const checked = validateCertificateConfig(
     {
       id: input.id,
@@ -97,9 +103,12 @@ export async function addCertificate(deps: AddDeps, input: AddInput, notes: stri
     });
   }
   if (input.zoneCheck !== false) await checkZones(deps.dns, config.names, config.zones);
+  // Adoption: everything about the ACM certificate is checked before anything is written.
+  if (input.arn !== undefined) await checkAdoption(deps, config, input.arn, input.keyType === undefined, existing);
 
   const record: CertificateRecord = { ...config, failureCount: 0, nextCheckAt: deps.clock.now().toISOString() };
   await deps.inventory.put(record);
+  if (input.arn !== undefined) await adoptArn(deps, record, input.arn.trim());
   return (await deps.inventory.get(config.id)) ?? record;
 }
 
@@ -147,13 +156,16 @@ function asOption(problem: string): string {
 }
 
 export async function addCommand(ctx: CliContext, input: AddInput): Promise<ExitCode> {
-  const { inventory, dns } = await ctx.adapters();
+  const { inventory, dns, store } = await ctx.adapters();
   const notes: string[] = [];
-  const record = await addCertificate({ inventory, dns, clock: ctx.clock }, input, notes);
+  const record = await addCertificate({ inventory, dns, clock: ctx.clock, store }, input, notes);
   const { out } = ctx;
   for (const note of notes) out.note(`note: ${note}`, 'yellow');
   out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', record.id)}: ${record.names.map(displayName).join(', ')}`);
   out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
-  out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
+  if (record.acmArn) {
+    out.line(`  adopted ${record.acmArn} (tagged certbeat:id=${record.id}): renewals re-import under this ARN`);
+    out.line(`  first renewal on the next scheduled run, or now with: certbeat renew ${record.id}`);
+  } else out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
   return EXIT.ok;
 }

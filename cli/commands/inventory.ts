@@ -8,6 +8,7 @@ import type { Inventory } from '../../lambda/domain/ports.js';
 import { daysLeft } from '../../lambda/domain/renewal-policy.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
+import { adoptAgainCommand, confirmRemoval } from '../confirm.js';
 import { LIST_HEADERS, NONE, daysLeftCell, listRow, nextCheckText, outcomeCell, stateCell, timeText } from '../format.js';
 
 /** The record, or a `UsageError` (exit 2) saying the id is unknown and how to find the right one. */
@@ -115,13 +116,18 @@ export async function setStatusCommand(ctx: CliContext, id: string, status: 'act
   return EXIT.ok;
 }
 
-export async function removeCommand(ctx: CliContext, id: string): Promise<ExitCode> {
+export async function removeCommand(ctx: CliContext, id: string, opts: { yes?: boolean } = {}): Promise<ExitCode> {
   const { inventory } = await ctx.adapters();
   const record = await existing(inventory, id);
+  if (!(await confirmRemoval(ctx, record, opts.yes === true))) {
+    ctx.out.line(`not removed: ${id} stays in the inventory`);
+    return EXIT.ok;
+  }
   await inventory.remove(id);
   ctx.out.line(`removed ${id} from the inventory; certbeat no longer renews it`);
   if (record.acmArn) {
-    ctx.out.line(`  the certificate stays in ACM (${record.acmArn}): delete it there once nothing uses it`);
+    ctx.out.line(`  the certificate stays in ACM (${record.acmArn}): delete it there once nothing uses it, or adopt it again with:`);
+    ctx.out.line(`  ${adoptAgainCommand(record)}`);
   }
   return EXIT.ok;
 }

@@ -117,7 +117,17 @@ describe('a first import whose answer is lost', () => {
     const found = await store.findByTag('lost-500');
     const x509 = new X509Certificate(certs.ec1.certificatePem);
     expect(found).toEqual([
-      { arn: withId('lost-500')[0].arn, keyAlgorithm: 'ec256', notAfter: new Date(x509.validTo), serial: expect.any(String), inUseBy: [] },
+      {
+        arn: withId('lost-500')[0].arn,
+        keyAlgorithm: 'ec256',
+        notBefore: new Date(x509.validFrom),
+        notAfter: new Date(x509.validTo),
+        serial: expect.any(String),
+        issuer: expect.any(String),
+        inUseBy: [],
+        type: 'IMPORTED',
+        names: (x509.subjectAltName ?? '').split(', ').map((s) => s.replace(/^DNS:/, '')),
+      },
     ]);
     expect(found[0].serial!.replace(/:/g, '').toUpperCase()).toBe(x509.serialNumber.toUpperCase());
   });
