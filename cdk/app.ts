@@ -26,6 +26,7 @@ function configOrExit(file: string) {
 }
 
 const config = configOrExit(configFile);
+for (const note of config.notes ?? []) console.error(`${configFile}: note: ${note}`);
 
 const app = new App();
 new CertbeatStack(app, process.env.CERTBEAT_STACK_NAME ?? 'Certbeat', {

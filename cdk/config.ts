@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '../lambda/domain/model.js';
 import { baseName, challengeRecordName, normalizeName } from '../lambda/domain/names.js';
+import { acmArnProblem } from '../lambda/domain/adoption.js';
 import {
   CONFIG_DEFAULTS,
   HOSTED_ZONE_ID_PATTERN,
@@ -17,6 +18,9 @@ import {
 } from '../lambda/domain/record-validation.js';
 
 export type { CertificateConfig };
+
+/** A configured certificate; `acmArn` adopts a certificate already imported into ACM (see adoption.ts). */
+export type DeployedCertificate = CertificateConfig & { acmArn?: string };
 
 export const CONFIG_FILE_NAME = 'certbeat.config.json';
 
@@ -32,9 +36,14 @@ export interface CertbeatConfig {
   zoneRoles: Record<string, string>;
   alarms: { emails: string[]; topicArn?: string };
   logRetentionDays: number;
-  certificates: CertificateConfig[];
+  certificates: DeployedCertificate[];
   /** The inventory digest mail; absent (the default): no digest is sent. */
   digest?: DigestConfig;
+  /**
+   * What validation tidied rather than refused (e.g. spelling variants of one name collapsed), one
+   * "field: what was done" line each; `cdk synth` prints them. Absent when there is nothing to say.
+   */
+  notes?: string[];
 }
 
 export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
@@ -133,12 +142,19 @@ const certificateShape = z.strictObject({
   ca: ca.optional(),
   keyType: z.unknown().optional(),
   owners: z.unknown().optional(),
+  acmArn: z.unknown().optional(),
 });
 
 /** Config-file field that a record-validation problem is about (the record names some differently). */
 const RECORD_FIELD_IN_CONFIG: Record<string, string> = { directoryUrl: 'ca.directoryUrl', eabSecretId: 'ca.eabSecretName' };
 
-const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
+const certificate = certificateShape.transform((c, ctx): DeployedCertificate & { notes?: string[] } => {
+  const arnProblem = c.acmArn === undefined ? undefined : acmArnProblem(c.acmArn);
+  if (arnProblem) {
+    ctx.addIssue({ code: 'custom', path: ['acmArn'], message: arnProblem.replace(/^acmArn: /, '') });
+    return z.NEVER;
+  }
+  const adopt = typeof c.acmArn === 'string' ? { acmArn: c.acmArn.trim() } : {};
   let zones = c.zones ?? CONFIG_DEFAULTS.zones;
   if (c.zoneId !== undefined) {
     const match = typeof c.zoneId === 'string' ? HOSTED_ZONE_ID_PATTERN.exec(c.zoneId.trim()) : null;
@@ -170,7 +186,7 @@ const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
     },
     { applyDefaults: true },
   );
-  if (checked.ok) return checked.value;
+  if (checked.ok) return { ...checked.value, ...adopt, ...(checked.notes ? { notes: checked.notes } : {}) };
   for (const problem of checked.problems) {
     const colon = problem.indexOf(': ');
     const field = colon > 0 ? problem.slice(0, colon) : '';
@@ -278,11 +294,17 @@ function pathOf(path: PropertyKey[]): string {
 function crossFieldProblems(raw: RawConfig): string[] {
   const problems: string[] = [];
   const seenIds = new Map<string, number>();
+  const seenArns = new Map<string, number>();
   const usedZones = new Set<string>();
   raw.certificates.forEach((c, i) => {
     const first = seenIds.get(c.id);
     if (first !== undefined) problems.push(`certificates[${i}].id: "${c.id}" is already used by certificates[${first}]; give each certificate its own id`);
     else seenIds.set(c.id, i);
+    if (c.acmArn !== undefined) {
+      const adoptedBy = seenArns.get(c.acmArn);
+      if (adoptedBy !== undefined) problems.push(`certificates[${i}].acmArn: ${c.acmArn} is already adopted by certificates[${adoptedBy}]; one ACM certificate can be renewed by one certificate id only`);
+      else seenArns.set(c.acmArn, i);
+    }
     for (const zone of Object.values(c.zones)) usedZones.add(zone);
   });
   for (const zone of Object.keys(raw.zoneRoles)) {
@@ -314,6 +336,8 @@ function normalizeDigest(raw: NonNullable<RawConfig['digest']>, defaultRecipient
   };
 }
 
+const withNotes = (notes: string[]) => (notes.length > 0 ? { notes } : {});
+
 function normalize(raw: RawConfig): CertbeatConfig {
   const time = raw.schedule.time?.split(':').map(Number);
   return {
@@ -324,8 +348,9 @@ function normalize(raw: RawConfig): CertbeatConfig {
     zoneRoles: raw.zoneRoles,
     alarms: { emails: raw.alarms.emails, topicArn: raw.alarms.topicArn },
     logRetentionDays: raw.logRetentionDays,
-    certificates: raw.certificates,
+    certificates: raw.certificates.map(({ notes: _notes, ...c }) => c),
     ...(raw.digest ? { digest: normalizeDigest(raw.digest, raw.defaultRecipients) } : {}),
+    ...withNotes(raw.certificates.flatMap((c, i) => (c.notes ?? []).map((n) => `certificates[${i}].${n}`))),
   };
 }
 

@@ -22,6 +22,23 @@ const onSignal = (name: string) => {
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: stop.signal });
+// A question (remove's confirmation) is asked on the terminal: the answer line from stdin, the question on stderr.
+const prompt = async (question: string) => {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+};
+const code = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: stop.signal,
+  stdin: process.stdin,
+  prompt,
+});
 // Explicit exit: an idle keep-alive socket or timer left by an SDK must not hold the process open.
 process.exit(stop.signal.aborted && code === 0 ? 130 : code);

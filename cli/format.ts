@@ -3,6 +3,7 @@ import type { CertificateRecord, LastOutcome } from '../lambda/domain/model.js';
 import { daysLeft } from '../lambda/domain/renewal-policy.js';
 import type { RunSummary } from '../lambda/domain/run-summary.js';
 import type { Cell } from './output.js';
+import { displayName } from '../lambda/domain/idn.js';
 
 export const NONE = '—';
 
@@ -31,7 +32,8 @@ export function shortArn(arn: string): string {
 /** `example.com +2`: the first name and how many more. */
 export function namesText(names: string[]): string {
   if (names.length === 0) return NONE;
-  return names.length === 1 ? names[0] : `${names[0]} +${names.length - 1}`;
+  const first = displayName(names[0]);
+  return names.length === 1 ? first : `${first} +${names.length - 1}`;
 }
 
 /** `2026-03-01` (UTC). */

@@ -78,19 +78,23 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .option('--owner <mail>', 'owner mail address, repeatable (default: the deployment\'s recipients)', collect)
     .option('--no-zone-check', 'do not check that a hosted zone covers every name')
     .option('--replace', 'change the configuration of an existing certificate (keeps its certificate, history and paused state)')
+    .option('--arn <arn>', 'adopt this certificate already imported into ACM: renewals re-import under its ARN (names must match; key type defaults to its own)')
     .addHelpText('after', examples(
       'certbeat add web --name example.com --name "*.example.com" --owner web-team@example.com',
       'certbeat add api --name api.example.org --ca https://acme.zerossl.com/v2/DV90 --eab-secret certbeat/zerossl-eab',
       'certbeat add web --replace --name example.com --name www.example.com --owner web-team@example.com',
+      'certbeat add shop --name shop.example.com --arn arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-…',
     ))
-    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; replace?: boolean }) => {
+    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; replace?: boolean; arn?: string }, cmd: Command) => {
       code = await addCommand(context(program), {
         id,
         names: o.name,
         zones: o.zone,
         ca: o.ca,
         eabSecret: o.eabSecret,
-        keyType: o.keyType,
+        // Adopting without --key-type takes the adopted certificate's own key type.
+        keyType: o.arn && cmd.getOptionValueSource('keyType') === 'default' ? undefined : o.keyType,
+        arn: o.arn,
         owners: o.owner,
         zoneCheck: o.zoneCheck,
         replace: o.replace,
@@ -147,10 +151,11 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
 
   program
     .command('remove')
-    .description('remove a certificate from the inventory (the certificate stays in ACM)')
+    .description('remove a certificate from the inventory (the certificate stays in ACM); asks first, or --yes')
     .argument('<id>')
-    .action(async (id: string) => {
-      code = await removeCommand(context(program), id);
+    .option('--yes', 'do not ask for confirmation (needed when not run in a terminal)')
+    .action(async (id: string, o: { yes?: boolean }) => {
+      code = await removeCommand(context(program), id, o);
     });
 
   program

@@ -22,6 +22,10 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Aborted on SIGINT/SIGTERM (bin/certbeat.mjs): a run stops, removes its TXT values and gives back its leases. */
   signal?: AbortSignal;
+  /** Standard input: a question is asked only when it is a terminal (`remove` confirms). */
+  stdin?: { isTTY?: boolean };
+  /** Asks a question on the terminal and resolves with the answer line (bin/certbeat.mjs: readline). */
+  prompt?: (question: string) => Promise<string>;
 }
 
 export type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';

@@ -18,6 +18,7 @@ import { NodeDnsLookup } from './adapters/dns/node-dns-lookup.js';
 import { SesNotifier } from './adapters/ses/ses-notifier.js';
 import { caaIdentitiesFor } from './domain/ca-identity.js';
 import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from './domain/preflight.js';
+import { ADOPTION_CHECK, adoptionFindings, isBeingAdopted } from './domain/adoption.js';
 import type { RuntimeConfig } from './config.js';
 import type { Finding } from './domain/notices.js';
 import { CERTIFICATE_STACK_TAG } from './domain/model.js';
@@ -94,18 +95,22 @@ export function createRenewalService(
 
 /** The pre-flight checks as a run (and `certbeat doctor`) performs them for this deployment. */
 export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pick<DnsSolver, 'zoneDetails'>) {
-  return (request: PreflightRequest): Promise<Finding[]> =>
-    runPreflight(
+  return async (request: PreflightRequest): Promise<Finding[]> => [
+    ...(await runPreflight(
       {
         ...request,
         region: config.region,
         caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
       },
       { dns: lookup, zones },
-    );
+    )),
+    // An adopted ARN (issue 9): exists, IMPORTED, the configured names, a key algorithm certbeat orders.
+    ...(isBeingAdopted(request.record) ? adoptionFindings(request.record, request.stored) : []),
+  ];
 }
 
 /** Whether a failing finding stops an order. A renewal keeps the key type ACM already has, so a changed keyType is reported, not blocking. */
 export function isBlockingForRenewal(finding: Finding): boolean {
+  if (!finding.ok && finding.check === ADOPTION_CHECK) return true;
   return blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType;
 }

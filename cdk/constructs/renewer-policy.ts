@@ -116,6 +116,37 @@ export function challengeConditions(recordNames: string[], compact = exactNamesL
   };
 }
 
+/**
+ * Adopted certificates (`acmArn` in the config): before certbeat has tagged one, the tag conditions above
+ * do not match it. These name exactly the adopted ARNs: read them (pre-flight), read their tags, and add
+ * only the `certbeat:id` tag of the certificate that adopts each ARN (one statement per ARN pins the
+ * value). From then on `ManageOwnCertificates` covers the re-import.
+ */
+export function adoptionStatements(config: CertbeatConfig, stackTag: string): iam.PolicyStatement[] {
+  const adopted = config.certificates.filter((c) => c.acmArn !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+  if (adopted.length === 0) return [];
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadAdoptedCertificates',
+      actions: ['acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
+      resources: adopted.map((c) => c.acmArn!),
+    }),
+    ...adopted.map(
+      (c, i) =>
+        new iam.PolicyStatement({
+          sid: `TagAdoptedCertificate${i}`,
+          actions: ['acm:AddTagsToCertificate'],
+          resources: [c.acmArn!],
+          // Its own id and this deployment's tag, which the re-import statement then requires.
+          conditions: {
+            StringEquals: { [`aws:RequestTag/${CERTIFICATE_ID_TAG}`]: c.id, [`aws:RequestTag/${CERTIFICATE_STACK_TAG}`]: stackTag },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG, CERTIFICATE_STACK_TAG] },
+          },
+        }),
+    ),
+  ];
+}
+
 export function renewerStatements(scope: Construct, config: CertbeatConfig, res: RenewerResources): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const statements: iam.PolicyStatement[] = [];
@@ -213,6 +244,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
       },
     }),
   );
+  statements.push(...adoptionStatements(config, res.stackTag));
 
   statements.push(
     new iam.PolicyStatement({

@@ -5,8 +5,10 @@
  */
 import { DnsZoneNotFoundError, TransientError } from '../../lambda/domain/errors.js';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertificateRecord } from '../../lambda/domain/model.js';
+import { displayName } from '../../lambda/domain/idn.js';
 import { isWithinZone } from '../../lambda/domain/names.js';
-import type { Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
+import type { CertificateStore, Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
+import { adoptArn, checkAdoption, checkArnOption } from './adopt-option.js';
 import { validateCertificateConfig } from '../../lambda/domain/record-validation.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
@@ -34,12 +36,16 @@ export interface AddInput {
   zoneCheck?: boolean;
   /** Replace the configuration of an existing certificate (its runtime state is kept). */
   replace?: boolean;
+  /** Adopt this certificate already in ACM (see adopt-option.ts); absent `keyType` then takes its key type. */
+  arn?: string;
 }
 
 export interface AddDeps {
   inventory: Inventory;
   dns: DnsSolver;
   clock: Clock;
+  /** Needed with `arn`: ACM, to check and tag the adopted certificate. */
+  store?: CertificateStore;
 }
 
 /** `name=ZONEID` → map; a malformed pair is a `UsageError` naming it. */
@@ -82,7 +88,8 @@ function refuseHttp(url: string, field: string): void {
  * once. Throws `UsageError` (exit 2) with every problem, each naming the field and the fix; nothing is
  * written then. Returns the record as stored.
  */
-export async function addCertificate(deps: AddDeps, input: AddInput): Promise<CertificateRecord> {
+export async function addCertificate(deps: AddDeps, input: AddInput, notes: string[] = []): Promise<CertificateRecord> {
+  if (input.arn !== undefined) checkArnOption(input.arn);
   const directoryUrl = directoryUrlFor(input.ca ?? input.defaultCa);
   refuseHttp(directoryUrl, input.ca !== undefined ? '--ca' : DEFAULT_CA_ENV);
   const checked = validateCertificateConfig(
@@ -104,6 +111,8 @@ export async function addCertificate(deps: AddDeps, input: AddInput): Promise<Ce
     });
   }
   const config = checked.value;
+  // Spelling variants of one name were collapsed: tell the operator what was kept.
+  notes.push(...(checked.notes ?? []).map(asOption));
 
   const existing = await deps.inventory.get(config.id);
   if (existing && !input.replace) {
@@ -113,11 +122,14 @@ export async function addCertificate(deps: AddDeps, input: AddInput): Promise<Ce
   }
   if (!existing) await refuseCaseTwin(deps.inventory, config.id);
   if (input.zoneCheck !== false) await checkZones(deps.dns, config.names, config.zones);
+  // Adoption: everything about the ACM certificate is checked before anything is written.
+  if (input.arn !== undefined) await checkAdoption(deps, config, input.arn, input.keyType === undefined, existing);
 
   // --replace changes the configuration, not the state an operator chose: a paused one stays paused.
   const status = existing ? existing.status : config.status;
   const record: CertificateRecord = { ...config, status, failureCount: 0, nextCheckAt: deps.clock.now().toISOString() };
   await deps.inventory.put(record);
+  if (input.arn !== undefined) await adoptArn(deps, record, input.arn.trim());
   return (await deps.inventory.get(config.id)) ?? record;
 }
 
@@ -179,15 +191,20 @@ function asOption(problem: string): string {
 }
 
 export async function addCommand(ctx: CliContext, input: AddInput): Promise<ExitCode> {
-  const { inventory, dns } = await ctx.adapters();
+  const { inventory, dns, store } = await ctx.adapters();
   const { config } = await ctx.getTarget();
   const defaultCa = ctx.io.env[DEFAULT_CA_ENV] || undefined;
-  const record = await addCertificate({ inventory, dns, clock: ctx.clock }, { ...input, defaultCa });
+  const notes: string[] = [];
+  const record = await addCertificate({ inventory, dns, clock: ctx.clock, store }, { ...input, defaultCa }, notes);
   const { out } = ctx;
-  out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', terminalSafe(record.id))}: ${terminalSafe(record.names.join(', '))}`);
+  for (const note of notes) out.note(`note: ${terminalSafe(note)}`, 'yellow');
+  out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', terminalSafe(record.id))}: ${terminalSafe(record.names.map(displayName).join(', '))}`);
   out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
   if (record.status === 'paused') out.line(`  still paused: certbeat resume ${record.id} to renew it again`);
-  else out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
+  else if (record.acmArn) {
+    out.line(`  adopted ${record.acmArn} (tagged certbeat:id=${record.id}): renewals re-import under this ARN`);
+    out.line(`  first renewal on the next scheduled run, or now with: certbeat renew ${record.id}`);
+  } else out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
   if (record.owners.length === 0 && config.defaultRecipients.length === 0) {
     out.note(
       `warning: ${record.id} has no owner and the deployment has no default recipients, so no mail is sent about it. ` +

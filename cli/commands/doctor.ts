@@ -50,6 +50,7 @@ export async function diagnose(
     zoneIds,
     storedKeyType: stored?.keyAlgorithm,
     inUseBy: stored?.inUseBy,
+    stored,
   });
   const marked = findings.map((f) => ({ ...f, blocking: isBlockingForRenewal(f) }));
   return { id: record.id, names: record.names, ok: !marked.some((f) => f.blocking), findings: marked };

@@ -3,12 +3,14 @@
  * exit 2 before anything is written.
  */
 import type { CertificateRecord } from '../../lambda/domain/model.js';
+import { displayName } from '../../lambda/domain/idn.js';
 import type { Inventory } from '../../lambda/domain/ports.js';
 import { daysLeft } from '../../lambda/domain/renewal-policy.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { StoredCertificate } from '../../lambda/domain/model.js';
 import { LIST_HEADERS, LIST_SHRINKABLE, NONE, daysLeftCell, listRow, nextCheckText, normalSerial, outcomeCell, stateCell, terminalSafe, timeText } from '../format.js';
+import { adoptAgainCommand, confirmRemoval } from '../confirm.js';
 
 /** The record, or a `UsageError` (exit 2) saying the id is unknown and how to find the right one. */
 export async function existing(inventory: Inventory, id: string): Promise<CertificateRecord> {
@@ -108,7 +110,7 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
   const state = stateCell(record);
   const outcome = outcomeCell(record.lastOutcome);
   const rows: Array<[string, string]> = [
-    ['names', record.names.join(', ')],
+    ['names', record.names.map(displayName).join(', ')],
     ['state', out.paint(typeof state === 'string' ? undefined : state.style, typeof state === 'string' ? state : state.text)],
     ['CA', record.directoryUrl],
     ['key type', record.keyType + (acm?.keyAlgorithm && acm.keyAlgorithm !== record.keyType ? ` (ACM has ${acm.keyAlgorithm})` : '')],
@@ -169,13 +171,18 @@ export async function setStatusCommand(ctx: CliContext, id: string, status: 'act
   return EXIT.ok;
 }
 
-export async function removeCommand(ctx: CliContext, id: string): Promise<ExitCode> {
+export async function removeCommand(ctx: CliContext, id: string, opts: { yes?: boolean } = {}): Promise<ExitCode> {
   const { inventory } = await ctx.adapters();
   const record = await existing(inventory, id);
+  if (!(await confirmRemoval(ctx, record, opts.yes === true))) {
+    ctx.out.line(`not removed: ${id} stays in the inventory`);
+    return EXIT.ok;
+  }
   await inventory.remove(id);
   ctx.out.line(`removed ${id} from the inventory; certbeat no longer renews it`);
   if (record.acmArn) {
-    ctx.out.line(`  the certificate stays in ACM (${record.acmArn}): delete it there once nothing uses it`);
+    ctx.out.line(`  the certificate stays in ACM (${record.acmArn}): delete it there once nothing uses it, or adopt it again with:`);
+    ctx.out.line(`  ${adoptAgainCommand(record)}`);
   }
   return EXIT.ok;
 }

@@ -147,4 +147,8 @@ export interface StoredCertificate {
   issuer?: string;
   /** ARNs of the resources that use it (CloudFront distributions, load balancers, ...). */
   inUseBy: string[];
+  /** ACM's Type: `IMPORTED`, or `AMAZON_ISSUED` / `PRIVATE` for certificates ACM issues (and renews) itself. */
+  type?: string;
+  /** The DNS names ACM lists for it (SubjectAlternativeNames, with the domain name), as ACM writes them (A-labels). */
+  names?: string[];
 }

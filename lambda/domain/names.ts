@@ -3,11 +3,22 @@
  * DNS solver all use these so that a name means the same thing everywhere.
  */
 
+import { aLabelsValid, hasNonAscii, toALabel } from './idn.js';
+
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-/** Lower-cases and drops a trailing dot. */
+/**
+ * Lower-cases and drops a trailing dot; an international name becomes its A-labels (UTS #46, see
+ * idn.ts), so `BÜCHER.example.test.`, `bücher.example.test` and `xn--bcher-kva.example.test` are one name.
+ * A Unicode name UTS #46 refuses is returned lower-cased, for `nameProblem` to report.
+ */
 export function normalizeName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
+  const trimmed = name.trim();
+  if (hasNonAscii(trimmed)) {
+    const ascii = toALabel(trimmed.replace(/\.$/, ''));
+    if (ascii !== undefined) return ascii;
+  }
+  return trimmed.toLowerCase().replace(/\.$/, '');
 }
 
 /** `*.example.com` → `example.com`; other names unchanged. */
@@ -32,6 +43,9 @@ export function nameProblem(raw: string): string | undefined {
   if (typeof raw !== 'string' || raw.trim() === '') return 'is empty; give a DNS name such as www.example.com';
   const name = normalizeName(raw);
   if (/[\r\n\t ]/.test(raw.trim())) return `"${printable(raw)}" contains white space or a line break; remove it`;
+  if (hasNonAscii(name)) {
+    return `"${printable(raw)}" is not a valid international domain name (UTS #46 refuses it: a character that is not allowed, or a bad mix of scripts or joiners); check the spelling, or give its xn-- form`;
+  }
   if (name.length > 253) return `"${printable(raw)}" is longer than 253 characters`;
   if (name.includes('*') && !/^\*\.[^*]+$/.test(name)) {
     return `"${printable(raw)}" misuses the wildcard: only a whole leftmost label may be "*", as in *.example.com`;
@@ -45,6 +59,7 @@ export function nameProblem(raw: string): string | undefined {
     }
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1])) return `"${printable(raw)}" looks like an IP address; ACME dns-01 needs a DNS name`;
+  if (!aLabelsValid(name)) return `"${printable(raw)}" has an xn-- label that is not a valid A-label (punycode of an allowed Unicode label); give the name in Unicode and certbeat converts it`;
   return undefined;
 }
 

@@ -86,6 +86,12 @@ export interface Inventory {
   /** The "renew now" button: due immediately, renewed even outside its window. */
   requestRenewal(id: string, now: Date): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Adoption (adoption.ts): sets the record's `acmArn` to an existing ACM certificate, the one runtime
+   * field configuration may set (`put` ignores it). Only when the record has no ARN yet or this one;
+   * a record that renews another ARN throws `ConfigurationError`, an unknown id too.
+   */
+  adopt?(id: string, arn: string): Promise<void>;
   acquireLease(id: string, lease: Lease, now: Date): Promise<CertificateRecord | undefined>;
   releaseLease(id: string, owner: string): Promise<void>;
   breakLease(id: string): Promise<Lease | undefined>;
@@ -241,6 +247,8 @@ export interface CertificateStore {
   findByTag(certificateId: string, names?: readonly string[]): Promise<StoredCertificate[]>;
   /** The `certbeat:id` tag of a certificate; `undefined` when it has none or ACM does not know the ARN. */
   certificateIdOf(arn: string): Promise<string | undefined>;
+  /** Adds (or overwrites) tags on an existing certificate: how an adopted ARN gets its `certbeat:id` (see adoption.ts). */
+  tag?(arn: string, tags: Record<string, string>): Promise<void>;
 }
 
 export interface MailMessage {

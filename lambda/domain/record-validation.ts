@@ -7,6 +7,7 @@
  * `names[2]: "*.*.example.com" misuses the wildcard: only a whole leftmost label may be "*", ...`.
  */
 import { KEY_TYPES, type CertificateRecord, type CertificateStatus, type KeyType } from './model.js';
+import { displayName } from './idn.js';
 import { nameProblem, normalizeName, printable } from './names.js';
 
 /** ACME CAs (and ACM) refuse more SANs than this on one certificate. */
@@ -24,7 +25,11 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  */
 export type CertificateConfig = Pick<CertificateRecord, 'id' | 'names' | 'zones' | 'directoryUrl' | 'eabSecretId' | 'keyType' | 'owners' | 'status'>;
 
-export type ConfigValidation = { ok: true; value: CertificateConfig } | { ok: false; problems: string[] };
+/**
+ * `notes` (present only when there are some): what was tidied rather than refused, e.g. spelling variants
+ * of one name (case, trailing dot, Unicode vs xn--) collapsed into one. Each starts with the field.
+ */
+export type ConfigValidation = { ok: true; value: CertificateConfig; notes?: string[] } | { ok: false; problems: string[] };
 
 /** Values used for absent fields when `applyDefaults` is set (CLI and CDK input, never stored items). */
 export const CONFIG_DEFAULTS = {
@@ -58,9 +63,10 @@ export function validateCertificateConfig(input: unknown, options: ValidateOptio
   const get = (key: keyof typeof CONFIG_DEFAULTS) =>
     raw[key] === undefined && options.applyDefaults ? structuredClone(CONFIG_DEFAULTS[key]) : raw[key];
   const problems: string[] = [];
+  const notes: string[] = [];
 
   const id = checkId(raw.id, problems);
-  const names = checkNames(raw.names, problems);
+  const names = checkNames(raw.names, problems, notes);
   const zones = checkZones(get('zones'), names, problems);
   const directoryUrl = checkDirectoryUrl(raw.directoryUrl, problems);
   const eabSecretId = checkEabSecretId(raw.eabSecretId, problems);
@@ -79,7 +85,7 @@ export function validateCertificateConfig(input: unknown, options: ValidateOptio
     status: status!,
   };
   if (eabSecretId !== undefined) value.eabSecretId = eabSecretId;
-  return { ok: true, value };
+  return notes.length > 0 ? { ok: true, value, notes } : { ok: true, value };
 }
 
 /** Why `id` is not a valid certificate id, or `undefined`. Used for lookups by id as well. */
@@ -97,7 +103,7 @@ function checkId(id: unknown, problems: string[]): string | undefined {
   return problem ? undefined : (id as string);
 }
 
-function checkNames(names: unknown, problems: string[]): string[] | undefined {
+function checkNames(names: unknown, problems: string[], notes: string[]): string[] | undefined {
   if (!Array.isArray(names)) {
     problems.push('names: is missing or not a list; give a list of DNS names, e.g. ["example.com", "*.example.com"]');
     return undefined;
@@ -125,7 +131,8 @@ function checkNames(names: unknown, problems: string[]): string[] | undefined {
     const normalized = normalizeName(name);
     const first = seen.get(normalized);
     if (first !== undefined) {
-      problems.push(`names[${i}]: "${printable(name)}" repeats names[${first}]; list each name once`);
+      // Spelling variants of one name (case, trailing dot, Unicode vs xn--) are one name: kept once.
+      notes.push(variantNote(i, name, first, names[first] as string, normalized));
       return;
     }
     seen.set(normalized, i);
@@ -228,6 +235,11 @@ function checkStatus(value: unknown, problems: string[]): CertificateStatus | un
   const shown = typeof value === 'string' ? `"${printable(value)}"` : 'is missing or';
   problems.push(`status: ${shown} is not a status; use "active" or "paused"`);
   return undefined;
+}
+
+/** `names[2]: "BÜCHER.example.test." is bücher.example.test (xn--bcher-kva.example.test) again, as names[0] "bücher.example.test"; kept once`. */
+export function variantNote(index: number, raw: string, firstIndex: number, firstRaw: string, normalized: string): string {
+  return `names[${index}]: "${printable(raw)}" is ${displayName(normalized)} again, as names[${firstIndex}] "${printable(firstRaw)}"; kept once`;
 }
 
 /** Whether `s` is a mail address certbeat can send to (no display name, no line breaks). */

@@ -32,7 +32,9 @@ import {
   type OwedMail,
   type PublishedTxt,
   type RenewalWindow,
+  type StoredCertificate,
 } from './model.js';
+import { claimAdopted, isBeingAdopted } from './adoption.js';
 import { baseName, normalizeName } from './names.js';
 import type { Finding, Notice } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
@@ -69,6 +71,8 @@ export interface PreflightRequest {
   zoneIds: Record<string, string>;
   storedKeyType?: KeyType;
   inUseBy?: string[];
+  /** What ACM describes for the record's ARN (absent: no ARN, or ACM does not know it). */
+  stored?: StoredCertificate;
 }
 
 export interface RenewalServiceDeps {
@@ -377,7 +381,7 @@ export class RenewalService {
       // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
       job.keyType = stored?.keyAlgorithm ?? record.keyType;
       if (this.deps.preflight) {
-        job.findings = await this.deps.preflight({ record, zoneIds, storedKeyType: stored?.keyAlgorithm, inUseBy: stored?.inUseBy });
+        job.findings = await this.deps.preflight({ record, zoneIds, storedKeyType: stored?.keyAlgorithm, inUseBy: stored?.inUseBy, stored });
         const blocking = job.findings.filter((f) => !f.ok && (this.deps.isBlocking ?? (() => true))(f));
         if (blocking.length > 0) {
           throw new ConfigurationError(`pre-flight checks failed: ${blocking.map((f) => f.message).join('; ')}`, {
@@ -385,6 +389,8 @@ export class RenewalService {
           });
         }
       }
+      // An adopted ARN gets its certbeat:id tag before anything is ordered for it (IAM and findByTag key on it).
+      if (isBeingAdopted(record)) await claimAdopted(store, record);
       if (options.signal?.aborted) throw interrupted();
       state.gate.check(gateKey(record), record.directoryUrl);
       try {

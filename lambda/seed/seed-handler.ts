@@ -45,20 +45,20 @@ export interface CustomResourceResult {
 
 export interface SeedDeps {
   /** The inventory for a table (the table name comes with the event). */
-  inventory: (tableName: string) => Pick<Inventory, 'put' | 'setStatus' | 'get'>;
+  inventory: (tableName: string) => Pick<Inventory, 'put' | 'setStatus' | 'get'> & Partial<Pick<Inventory, 'adopt'>>;
   /** Invokes a function asynchronously (InvocationType Event). */
   invokeAsync: (functionName: string, payload: unknown) => Promise<void>;
   clock: Clock;
   log: RunLog;
 }
 
-function certificatesOf(props: Record<string, unknown> | undefined): CertificateConfig[] {
+function certificatesOf(props: Record<string, unknown> | undefined): Array<CertificateConfig & { acmArn?: string }> {
   const raw = props?.Certificates;
   if (raw === undefined) return [];
   if (typeof raw !== 'string') throw new Error('Certificates must be a JSON string (set by the certbeat stack)');
   const parsed: unknown = JSON.parse(raw);
   if (!Array.isArray(parsed)) throw new Error('Certificates must be a JSON array (set by the certbeat stack)');
-  return parsed as CertificateConfig[];
+  return parsed as Array<CertificateConfig & { acmArn?: string }>;
 }
 
 function stringProp(props: Record<string, unknown>, name: string): string {
@@ -72,10 +72,18 @@ async function seed(event: CustomResourceEvent, deps: SeedDeps): Promise<Record<
   const inventory = deps.inventory(stringProp(event.ResourceProperties, 'TableName'));
   const wanted = certificatesOf(event.ResourceProperties);
   const now = deps.clock.now().toISOString();
-  for (const certificate of wanted) {
+  const adopted: string[] = [];
+  for (const { acmArn, ...certificate } of wanted) {
     // A new certificate is due now; an existing one keeps its runtime state (put changes config only).
     const record: CertificateRecord = { ...certificate, status: 'active', failureCount: 0, nextCheckAt: now };
     await inventory.put(record);
+    // Adoption (`acmArn` in the config) is the one runtime field configuration sets: an explicit write.
+    // The renewal run checks the ARN (pre-flight), tags it certbeat:id and re-imports under it.
+    if (acmArn !== undefined) {
+      if (!inventory.adopt) throw new Error('this inventory cannot record an adopted ARN');
+      await inventory.adopt(certificate.id, acmArn);
+      adopted.push(certificate.id);
+    }
   }
   const kept = new Set(wanted.map((c) => c.id));
   const removed = event.RequestType === 'Update' ? certificatesOf(event.OldResourceProperties).filter((c) => !kept.has(c.id)) : [];
@@ -91,8 +99,8 @@ async function seed(event: CustomResourceEvent, deps: SeedDeps): Promise<Record<
       deps.log.warn('certificate removed from the config is not in the inventory; nothing to pause', { certificateId: id });
     }
   }
-  deps.log.info('inventory seeded', { written: wanted.map((c) => c.id), paused });
-  return { Written: String(wanted.length), Paused: String(paused.length) };
+  deps.log.info('inventory seeded', { written: wanted.map((c) => c.id), paused, ...(adopted.length > 0 ? { adopted } : {}) });
+  return { Written: String(wanted.length), Paused: String(paused.length), ...(adopted.length > 0 ? { Adopted: String(adopted.length) } : {}) };
 }
 
 async function deployRun(event: CustomResourceEvent, deps: SeedDeps): Promise<Record<string, string>> {

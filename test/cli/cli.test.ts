@@ -201,7 +201,7 @@ describe('certbeat', () => {
       expect(r.stderr).toMatch(/^stale: pre-flight checks failed[^\n]*\n  fix: \S/m);
       expect((await inventory.get('stale'))!).toMatchObject({ failureCount: 1, lastOutcome: { result: 'failed', errorClass: 'ConfigurationError' } });
     } finally {
-      expect((await cli(['remove', 'stale'])).code).toBe(0);
+      expect((await cli(['remove', 'stale', '--yes'])).code).toBe(0);
     }
   });
 
@@ -233,7 +233,7 @@ describe('certbeat', () => {
 
   it('remove deletes the certificate from the inventory and keeps it in ACM', async () => {
     const arn = (await inventory.get('api'))!.acmArn!;
-    const r = await cli(['remove', 'api']);
+    const r = await cli(['remove', 'api', '--yes']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`the certificate stays in ACM (${arn})`);
     expect(await ids()).toEqual(['web']);
@@ -261,7 +261,7 @@ describe('certbeat', () => {
     expect((await inventory.listDue(new Date(Date.now() + 1000))).records.map((rec) => rec.id)).toContain('hand');
 
     expect(await cli(['repair', 'hand'])).toMatchObject({ code: 0, stdout: 'hand: dueShard and nextCheckAt are fine, nothing to repair\n' });
-    expect((await cli(['remove', 'hand'])).code).toBe(0);
+    expect((await cli(['remove', 'hand', '--yes'])).code).toBe(0);
   });
 
   it('exits 3 when the environment does not configure certbeat', async () => {

@@ -48,9 +48,10 @@ describe('validateCertificateConfig', () => {
     expect(problemsOf({ ...valid, names: ['www.*.example.com'] })[0]).toMatch(/^names\[0\]: .*misuses the wildcard/);
   });
 
-  it('refuses duplicates after normalization, naming both positions', () => {
-    const problems = problemsOf({ ...valid, names: ['example.com', 'www.example.com', 'WWW.example.com.'] });
-    expect(problems).toEqual(['names[2]: "WWW.example.com." repeats names[1]; list each name once']);
+  it('collapses spelling variants of one name into one, with a note naming both positions', () => {
+    const result = validateCertificateConfig({ ...valid, names: ['example.com', 'www.example.com', 'WWW.example.com.'] });
+    expect(result).toMatchObject({ ok: true, value: { names: ['example.com', 'www.example.com'] } });
+    expect(result.ok && result.notes).toEqual(['names[2]: "WWW.example.com." is www.example.com again, as names[1] "www.example.com"; kept once']);
   });
 
   it(`refuses more than ${MAX_NAMES} names and an empty list`, () => {

@@ -9,6 +9,9 @@
  * - DescribeCertificate, GetCertificate, ListCertificates (ACM's default key-type filter: RSA_1024 and
  *   RSA_2048 only), AddTagsToCertificate, ListTagsForCertificate, DeleteCertificate (refused while in use).
  * - The private key is checked against the certificate and then dropped; only the key algorithm is kept.
+ * - Every certificate has a Type, reported by DescribeCertificate and ListCertificates: IMPORTED, or
+ *   AMAZON_ISSUED for one made with `addAmazonIssued` (what ACM itself issues and renews). A re-import
+ *   into an Amazon-issued ARN is refused, as ACM refuses it.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsJsonError, epochSeconds, optionalString, requireString, startJsonService } from './emulator-support/json-service.js';
@@ -34,11 +37,19 @@ export interface AcmEmulator {
   failNextImports(count: number, code?: 'LimitExceededException' | 'AccessDeniedException'): void;
   /** Every stored certificate (no private keys: the emulator never keeps them). */
   certificates(): AcmCertificateView[];
+  /**
+   * Stores a certificate as ACM-issued (Type AMAZON_ISSUED), as if RequestCertificate had been validated:
+   * the way to have one that certbeat must refuse to adopt. Returns its ARN.
+   */
+  addAmazonIssued(certificate: { certificatePem: string; privateKeyPem: string; chainPem?: string }): string;
   stop(): Promise<void>;
 }
 
+type CertificateType = 'IMPORTED' | 'AMAZON_ISSUED';
+
 interface Stored {
   arn: string;
+  type: CertificateType;
   info: CertificateInfo;
   tags: Array<{ Key: string; Value?: string }>;
   inUseBy: string[];
@@ -113,6 +124,9 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
     const tags = tagsOf(input);
     const existing = arn === undefined ? undefined : lookup(input);
     if (existing && tags && tags.length > 0) throw new AwsJsonError('ValidationException', 'Tagging is not permitted on re-import.');
+    if (existing && existing.type !== 'IMPORTED') {
+      throw new AwsJsonError('ValidationException', `Certificate ${existing.arn} was issued by ACM and cannot be re-imported; only imported certificates can be replaced.`);
+    }
     const now = new Date();
     const info = inspectImport(certificate, privateKey, chain, now);
     if (existing) {
@@ -133,6 +147,7 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
     }
     const stored: Stored = {
       arn: `arn:aws:acm:${region}:${accountId}:certificate/${randomUUID()}`,
+      type: 'IMPORTED',
       info,
       tags: [],
       inUseBy: [],
@@ -160,7 +175,7 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
     KeyAlgorithm: c.info.keyAlgorithm,
     SignatureAlgorithm: c.info.signatureAlgorithm,
     InUseBy: [...c.inUseBy],
-    Type: 'IMPORTED',
+    Type: c.type,
     ExtendedKeyUsages: c.info.extendedKeyUsages,
     RenewalEligibility: 'INELIGIBLE',
     Options: { CertificateTransparencyLoggingPreference: 'ENABLED' },
@@ -194,7 +209,7 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
         SubjectAlternativeNameSummaries: c.info.subjectAlternativeNames.slice(0, MAX_LISTED_SANS),
         HasAdditionalSubjectAlternativeNames: c.info.subjectAlternativeNames.length > MAX_LISTED_SANS,
         Status: 'ISSUED',
-        Type: 'IMPORTED',
+        Type: c.type,
         KeyAlgorithm: c.info.keyAlgorithm,
         ExtendedKeyUsages: c.info.extendedKeyUsages.map((e) => e.Name),
         InUse: c.inUseBy.length > 0,
@@ -245,6 +260,13 @@ export async function startAcmEmulator(opts: { region?: string; accountId?: stri
       const c = certs.get(arn);
       if (!c) throw new Error(`ACM emulator: no certificate ${arn}`);
       c.inUseBy = [...users];
+    },
+    addAmazonIssued(certificate) {
+      const now = new Date();
+      const info = inspectImport(certificate.certificatePem, certificate.privateKeyPem, certificate.chainPem, now);
+      const arn = `arn:aws:acm:${region}:${accountId}:certificate/${randomUUID()}`;
+      certs.set(arn, { arn, type: 'AMAZON_ISSUED', info, tags: [], inUseBy: [], importedAt: now, createdAt: now, importCount: 0 });
+      return arn;
     },
     certificates() {
       return [...certs.values()].map((c) => ({

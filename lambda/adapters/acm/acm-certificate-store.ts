@@ -4,13 +4,14 @@
  */
 import { X509Certificate } from 'node:crypto';
 import {
+  AddTagsToCertificateCommand,
   DescribeCertificateCommand,
   ImportCertificateCommand,
   type ACMClient,
   type CertificateDetail,
   type Tag,
 } from '@aws-sdk/client-acm';
-import { CertbeatError, ImportFailedError, ImportOutcomeUnknownError, TransientError } from '../../domain/errors.js';
+import { CertbeatError, ConfigurationError, ImportFailedError, ImportOutcomeUnknownError, TransientError } from '../../domain/errors.js';
 import { CERTIFICATE_ID_TAG, type KeyType, type StoredCertificate } from '../../domain/model.js';
 import type { CertificateStore, ImportRequest } from '../../domain/ports.js';
 import { commonAcmError, isTagError, outcomeUnknown, sdkErrorFacts } from './acm-errors.js';
@@ -193,7 +194,27 @@ export class AcmCertificateStore implements CertificateStore {
       ...(c.Serial ? { serial: c.Serial } : {}),
       ...(c.Issuer ? { issuer: c.Issuer } : {}),
       inUseBy: c.InUseBy ?? [],
+      ...(c.Type ? { type: c.Type } : {}),
+      ...(c.SubjectAlternativeNames || c.DomainName ? { names: [...new Set([...(c.DomainName ? [c.DomainName] : []), ...(c.SubjectAlternativeNames ?? [])])] } : {}),
     };
+  }
+
+  /**
+   * AddTagsToCertificate (tags made valid for ACM as on a first import), plus the owner tags: an adopted
+   * certificate then carries this deployment's tag like one it imported, which IAM ties re-import to.
+   */
+  async tag(arn: string, tags: Record<string, string>): Promise<void> {
+    try {
+      await this.client.send(new AddTagsToCertificateCommand({ CertificateArn: arn, Tags: importTags({ ...this.options.ownerTags, ...tags }, []) }));
+    } catch (e) {
+      const known = commonAcmError(e, 'tag a certificate', arn);
+      if (known) throw known;
+      const { name, message } = sdkErrorFacts(e);
+      if (name === 'ResourceNotFoundException') {
+        throw new ConfigurationError(`ACM has no certificate ${arn} to tag`, { cause: e, field: 'acmArn', remediation: 'Check the ARN, or remove acmArn so that certbeat issues a new certificate.' });
+      }
+      throw new TransientError(`ACM could not tag ${arn} (${name}): ${message}`, { cause: e });
+    }
   }
 
   private async describeRaw(arn: string): Promise<CertificateDetail | undefined> {

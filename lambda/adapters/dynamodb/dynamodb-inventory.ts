@@ -17,6 +17,7 @@ import { CertbeatError, ConfigurationError, LeaseHeldError, TransientError } fro
 import type { CertificateRecord, InvalidItem, Lease, OwedMail, PublishedTxt } from '../../domain/model.js';
 import type { DueBatch, Inventory, OutcomeUpdate, RunProgress } from '../../domain/ports.js';
 import { idProblem, validateCertificateConfig } from '../../domain/record-validation.js';
+import { acmArnProblem } from '../../domain/adoption.js';
 import { compact, isIsoTimestamp, itemToRecord, runtimeSchema } from './item-schema.js';
 import * as z from '../../zod.js';
 import { planDueIndexRepair } from './due-index.js';
@@ -207,6 +208,25 @@ export class DynamoDbInventory implements Inventory {
     const e = new Expr();
     const update = `SET ${e.n('forceRenewal')} = ${e.v(true)}, ${e.n('nextCheckAt')} = ${e.v(now.toISOString())}`;
     await this.mustExist(id, () => this.update('UpdateItem', id, update, `attribute_exists(${e.n('id')})`, e));
+  }
+
+  async adopt(id: string, arn: string): Promise<void> {
+    checkId(id);
+    const problem = acmArnProblem(arn);
+    if (problem) throw new ConfigurationError(problem, { field: 'acmArn' });
+    const e = new Expr();
+    const condition = `attribute_exists(${e.n('id')}) AND (attribute_not_exists(${e.n('acmArn')}) OR ${e.n('acmArn')} = ${e.v(arn)})`;
+    try {
+      await this.update('UpdateItem', id, `SET ${e.n('acmArn')} = ${e.v(arn)}`, condition, e);
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const current = await this.getItem(id, ['acmArn']);
+      if (!current) throw new ConfigurationError(`no certificate with id '${id}' to adopt ${arn}`, { field: 'id' });
+      throw new ConfigurationError(`acmArn: certificate '${id}' already renews ${String(current.acmArn)}, not ${arn}`, {
+        field: 'acmArn',
+        remediation: `To move '${id}' to ${arn}, remove it (certbeat remove ${id} --yes) and add it again with --arn ${arn}; or adopt ${arn} under another id.`,
+      });
+    }
   }
 
   async remove(id: string): Promise<void> {

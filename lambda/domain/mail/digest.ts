@@ -9,6 +9,7 @@ import { daysUntil, formatDate, formatDateTime, formatTime, namesSummary, plural
 import { renderHtml, renderText, type Block, type Fact, type Signal, type TableCell, type TableRow, type Tone } from './layout.js';
 import type { RenderedMail } from './render.js';
 import { oneLine, sanitizeHeader } from './sanitize.js';
+import { displayName } from '../idn.js';
 
 /** Days left at which a bar is full; fewer days draw a proportionally shorter bar. */
 export const DEFAULT_FULL_BAR_DAYS = 90;
@@ -94,7 +95,7 @@ export function digestRow(record: CertificateRecord, now: Date, fullDays?: numbe
   const full = fullBarDays(fullDays);
   return {
     id: oneLine(record.id),
-    names: oneLine(namesSummary(record.names)),
+    names: oneLine(namesSummary(record.names.map(displayName))),
     state,
     daysLeft,
     notAfter,

@@ -9,6 +9,7 @@ import type { FailedNotice } from '../notices.js';
 import { acmConsoleUrl, caLabel, daysUntil, formatDate, formatDateTime, plural, relativeDays, type MailLanguage } from './format.js';
 import { cliHint, footerLines, type Block, type BuiltMail, type Fact, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
+import { displayName } from '../idn.js';
 
 /** Plain words for the ACME problem types (RFC 8555 §6.7) an owner is most likely to meet. */
 const ACME_PROBLEMS: Record<string, string> = {
@@ -183,7 +184,7 @@ export function failedMail(n: FailedNotice, ctx: MailContext): BuiltMail {
   const r = n.record;
   // Names and ids go into sentences: keep each on one line whatever the record holds.
   const id = oneLine(r.id);
-  const names = r.names.map(oneLine);
+  const names = r.names.map((x) => oneLine(displayName(x)));
   const days = n.notAfter ? (n.daysLeft ?? daysUntil(n.notAfter, ctx.now)) : undefined;
   const f: Facts = {
     product: ctx.productName,

@@ -18,6 +18,7 @@ import {
 } from './format.js';
 import { footerLines, type BuiltMail, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
+import { displayName } from '../idn.js';
 
 /** Shown when ACM reports no resource using the certificate. */
 export const NOT_ATTACHED =
@@ -100,7 +101,7 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
   const w = WORDS[lang];
   // Names and ids go into sentences: keep each on one line whatever the record holds.
   const id = oneLine(n.record.id);
-  const names = (n.names.length > 0 ? n.names : n.record.names).map(oneLine);
+  const names = (n.names.length > 0 ? n.names : n.record.names).map((x) => oneLine(displayName(x)));
   const first = names[0] ?? id;
   const days = daysUntil(n.notAfter, ctx.now);
   const attached = n.inUseBy.length > 0;

@@ -72,6 +72,8 @@ describe('AcmCertificateStore against the ACM emulator', () => {
       serial: expect.stringMatching(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/),
       issuer: expect.any(String),
       inUseBy: users,
+      type: 'IMPORTED',
+      names: (x509.subjectAltName ?? '').split(', ').map((s) => s.replace(/^DNS:/, '')),
     });
     const rsa = await store.describe(rsaArn);
     expect(rsa?.keyAlgorithm).toBe('rsa2048');

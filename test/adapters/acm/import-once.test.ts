@@ -125,6 +125,8 @@ describe('a first import whose answer is lost', () => {
         serial: expect.any(String),
         issuer: expect.any(String),
         inUseBy: [],
+        type: 'IMPORTED',
+        names: (x509.subjectAltName ?? '').split(', ').map((s) => s.replace(/^DNS:/, '')),
       },
     ]);
     expect(found[0].serial!.replace(/:/g, '').toUpperCase()).toBe(x509.serialNumber.toUpperCase());
