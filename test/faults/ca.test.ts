@@ -36,7 +36,7 @@ describe('badNonce (item 4)', () => {
     const ordersBefore = acme().calls('newOrder');
     const broken = acme().inject({ operation: 'certificate', fault: 'dropBeforeForward' });
     // A short deadline: the download is retried until then.
-    const first = await p.service(undefined, { minStartMs: 0, reserveMs: 60_000 }).run({ ...runOptions(), ids: ['download'], remainingMs: () => 75_000 });
+    const first = await p.service(undefined, { minStartMs: 0, reserveMs: 60_000 }).run({ ...runOptions(), ids: ['download'], remainingMs: () => 100_000 });
     broken.clear();
     expect(first.failed.map((f) => f.id)).toEqual(['download']);
     const between = (await p.inventory.get('download'))!;
