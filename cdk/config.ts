@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '../lambda/domain/model.js';
 import { baseName, challengeRecordName, normalizeName } from '../lambda/domain/names.js';
+import { challengeTarget } from '../lambda/domain/challenge-alias.js';
 import {
   CONFIG_DEFAULTS,
   HOSTED_ZONE_ID_PATTERN,
@@ -130,6 +131,7 @@ const certificateShape = z.strictObject({
   names: z.unknown(),
   zoneId: z.unknown().optional(),
   zones: z.unknown().optional(),
+  challengeAliases: z.unknown().optional(),
   ca: ca.optional(),
   keyType: z.unknown().optional(),
   owners: z.unknown().optional(),
@@ -163,6 +165,7 @@ const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
       id: c.id,
       names: c.names,
       zones,
+      challengeAliases: c.challengeAliases,
       directoryUrl: custom ? custom.directoryUrl : CA_ALIASES[ca as keyof typeof CA_ALIASES],
       eabSecretId: custom?.eabSecretName,
       keyType: c.keyType,
@@ -383,7 +386,12 @@ export function zoneOf(certificate: CertificateConfig, name: string): string | u
  * Route 53 documents; names that pass validation never contain any.
  */
 export function normalizedChallengeName(name: string): string {
-  return challengeRecordName(name).replace(/[^a-z0-9\-_.]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return escapeRecordName(challengeRecordName(name));
+}
+
+/** A record name as `route53:ChangeResourceRecordSetsNormalizedRecordNames` carries it (\ooo escapes). */
+function escapeRecordName(name: string): string {
+  return name.replace(/[^a-z0-9\-_.]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** Challenge record names grouped by where they are written: an explicit zone, or automatic lookup. */
@@ -399,7 +407,8 @@ export function challengeScope(config: CertbeatConfig): ChallengeScope {
   const lookedUp = new Set<string>();
   for (const c of config.certificates) {
     for (const name of c.names) {
-      const record = normalizedChallengeName(name);
+      // A CNAME-delegated name is written at its alias target (lambda/domain/challenge-alias.ts).
+      const record = escapeRecordName(challengeTarget(name, c.challengeAliases));
       const zone = zoneOf(c, name);
       if (zone) {
         if (!byZone.has(zone)) byZone.set(zone, new Set());

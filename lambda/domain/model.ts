@@ -67,6 +67,11 @@ export interface CertificateRecord {
   names: string[];
   /** Explicit Route 53 hosted zone id per name; names absent here are matched by longest suffix. */
   zones: Record<string, string>;
+  /**
+   * CNAME-delegated challenges: name → the target of its `_acme-challenge.<name>` CNAME, where the TXT
+   * values are written instead (see challenge-alias.ts). Absent: every name is written at `_acme-challenge.<name>`.
+   */
+  challengeAliases?: Record<string, string>;
   directoryUrl: string;
   /** Secrets Manager secret holding `{ "keyId": "...", "hmacKey": "..." }` for External Account Binding. */
   eabSecretId?: string;

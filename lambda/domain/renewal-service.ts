@@ -22,6 +22,7 @@ import {
   toCertbeatError,
 } from './errors.js';
 import { findImported, isDefiniteRefusal } from './import-guard.js';
+import { aliasFor, zoneLookup } from './challenge-alias.js';
 import {
   CERTIFICATE_ID_TAG,
   type CertificateRecord,
@@ -347,7 +348,9 @@ export class RenewalService {
       job.reason = decision.detail;
       log.info('due', { id: record.id, reason: decision.reason, detail: decision.detail });
 
-      const zoneIds = await dns.locateZones(record.names, record.zones);
+      // A CNAME-delegated name's zone is its alias target's (challenge-alias.ts).
+      const lookup = zoneLookup(record.names, record.zones, record.challengeAliases);
+      const zoneIds = lookup.back(await dns.locateZones(lookup.names, lookup.explicit));
       const stored = record.acmArn ? await store.describe(record.acmArn) : undefined;
       // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
       job.keyType = stored?.keyAlgorithm ?? record.keyType;
@@ -376,7 +379,11 @@ export class RenewalService {
         state.gate.note(gateKey(record), e);
         throw e;
       }
-      job.challenges = job.order.challenges.map((c) => ({ ...c, zoneId: zoneFor(c.identifier, zoneIds) }));
+      job.challenges = job.order.challenges.map((c) => ({
+        ...c,
+        recordName: aliasFor(c.identifier, record.challengeAliases) ?? c.recordName,
+        zoneId: zoneFor(c.identifier, zoneIds),
+      }));
     } catch (e) {
       job.error = toCertbeatError(e);
     }

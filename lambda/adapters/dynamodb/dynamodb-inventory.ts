@@ -155,6 +155,8 @@ export class DynamoDbInventory implements Inventory {
       const remove: string[] = [];
       if (config.eabSecretId !== undefined) set.push(`${e.n('eabSecretId')} = ${e.v(config.eabSecretId)}`);
       else remove.push(e.n('eabSecretId'));
+      if (config.challengeAliases !== undefined) set.push(`${e.n('challengeAliases')} = ${e.v(config.challengeAliases)}`);
+      else remove.push(e.n('challengeAliases'));
       if (config.status === 'active') set.push(`${e.n('dueShard')} = ${e.v(TABLE_KEYS.activeShard)}`);
       else remove.push(e.n('dueShard'));
 
