@@ -7,6 +7,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diagnose } from '../../cli/commands/doctor.js';
+import { NodeDnsLookup } from '../../lambda/adapters/dns/node-dns-lookup.js';
+import { createAdapters } from '../../lambda/composition.js';
 import { runOptions, startPipeline, type Pipeline } from '../support/pipeline.js';
 
 let p: Pipeline;
@@ -60,6 +63,20 @@ describe('CNAME-delegated challenges', () => {
     expect(p.logs.some((l) => l.message === 'not renewed')).toBe(false);
     // Clean-up removed the values at the alias.
     expect(p.tb.route53.records(delegateZone).filter((r) => r.type === 'TXT')).toEqual([]);
+  });
+
+  it('certbeat doctor finds the alias zone and passes the CNAME check', async () => {
+    const silent = { info() {}, warn() {}, error() {} };
+    const adapters = createAdapters(p.config, p.tb.clients(), silent);
+    const report = await diagnose((await p.inventory.get('shop'))!, {
+      config: p.config,
+      dns: adapters.dns,
+      store: adapters.store,
+      lookup: new NodeDnsLookup({ servers: [p.tb.dns.address] }),
+    });
+    expect(report.ok).toBe(true);
+    expect(report.findings.find((f) => f.check === 'acme-challenge-cname')).toMatchObject({ ok: true });
+    expect(report.findings.filter((f) => f.check === 'zone').every((f) => f.ok && f.message.includes(delegateZone))).toBe(true);
   });
 
   it('pre-flight blocks the order when the CNAME is missing, saying which record to create', async () => {
