@@ -32,6 +32,8 @@ export interface AwsClients {
   secretsManager: SecretsManagerClient;
   /** A Route 53 client for a zone in another account (assumed role), when configured. */
   route53ForZone?: (zoneId: string) => Route53Client;
+  /** An ACM client for another region (certificates with `regions`); `acm` serves the deployment's own. */
+  acmForRegion?: (region: string) => ACMClient;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -63,6 +65,7 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
       log,
     }),
     store: new AcmCertificateStore(clients.acm),
+    storeFor: regionalStores(config.region, clients),
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
     pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),
@@ -80,6 +83,7 @@ export function createRenewalService(
   const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   return new RenewalService({
     ...adapters,
+    homeRegion: config.region,
     preflight: preflightFor(config, lookup, adapters.dns),
     isBlocking: isBlockingForRenewal,
     clock,
@@ -106,4 +110,21 @@ export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pi
 /** Whether a failing finding stops an order. A renewal keeps the key type ACM already has, so a changed keyType is reported, not blocking. */
 export function isBlockingForRenewal(finding: Finding): boolean {
   return blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType;
+}
+
+/**
+ * One `AcmCertificateStore` per region (the `CertificateStore` port is per region): the deployment's own
+ * region uses `clients.acm`, others `clients.acmForRegion` (created on first use, then reused).
+ */
+export function regionalStores(homeRegion: string, clients: Pick<AwsClients, 'acm' | 'acmForRegion'>): ((region: string) => AcmCertificateStore) | undefined {
+  if (!clients.acmForRegion) return undefined;
+  const stores = new Map<string, AcmCertificateStore>();
+  return (region) => {
+    let store = stores.get(region);
+    if (!store) {
+      store = new AcmCertificateStore(region === homeRegion ? clients.acm : clients.acmForRegion!(region));
+      stores.set(region, store);
+    }
+    return store;
+  };
 }

@@ -36,6 +36,8 @@ const OUTCOME_FIELDS = [
   'lastOutcome',
   'failureCount',
   'acmArn',
+  'acmArns',
+  'pendingRegions',
   'notBefore',
   'notAfter',
   'serial',
@@ -157,6 +159,8 @@ export class DynamoDbInventory implements Inventory {
       else remove.push(e.n('eabSecretId'));
       if (config.challengeAliases !== undefined) set.push(`${e.n('challengeAliases')} = ${e.v(config.challengeAliases)}`);
       else remove.push(e.n('challengeAliases'));
+      if (config.regions !== undefined) set.push(`${e.n('regions')} = ${e.v(config.regions)}`);
+      else remove.push(e.n('regions'));
       if (config.status === 'active') set.push(`${e.n('dueShard')} = ${e.v(TABLE_KEYS.activeShard)}`);
       else remove.push(e.n('dueShard'));
 

@@ -90,6 +90,14 @@ export const runtimeSchema = z.object({
     .string(fix('give the ACM certificate ARN, or remove the field to issue a new certificate'))
     .regex(/^arn:[^:\s]+:acm:[^:\s]*:[^:\s]*:certificate\/\S+$/, fix('give an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), or remove the field'))
     .optional(),
+  acmArns: z
+    .record(
+      z.string(fix('key each ARN by its region')),
+      z.string(fix('give the ACM certificate ARN in that region')).regex(/^arn:[^:\s]+:acm:[^:\s]*:[^:\s]*:certificate\/\S+$/, fix('give an ACM certificate ARN')),
+      fix('give a map of region to ACM certificate ARN, or remove the field'),
+    )
+    .optional(),
+  pendingRegions: z.array(z.string(fix('write each region as a string')), fix('give the list of regions still waiting for the kept certificate, or remove the field')).optional(),
   notBefore: timestamp.optional(),
   notAfter: timestamp.optional(),
   serial: text('give the certificate serial number in hex, or remove the field').optional(),

@@ -14,7 +14,7 @@ import {
   namesSummary,
   relativeDays,
 } from './format.js';
-import { footerLines, type BuiltMail, type MailContext } from './layout.js';
+import { footerLines, type BuiltMail, type Fact, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
 
 /** Shown when ACM reports no resource using the certificate. */
@@ -66,7 +66,9 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
         {
           kind: 'facts',
           title: 'In ACM',
-          facts: [
+          facts: n.regions
+            ? regionFacts(n.regions)
+            : [
             { label: 'ARN', value: n.arn, mono: true, href: acmConsoleUrl(n.arn) },
             { label: 'Used by', value: attached ? n.inUseBy.map(describeResource) : NOT_ATTACHED },
           ],
@@ -85,4 +87,12 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
       footer: footerLines(ctx, id, formatDateTime(ctx.now)),
     },
   };
+}
+
+/** Several regions: each region's ARN and what uses the certificate there. */
+function regionFacts(regions: NonNullable<RenewedNotice['regions']>): Fact[] {
+  return regions.flatMap((r) => [
+    { label: `ARN (${oneLine(r.region)})`, value: r.arn, mono: true, href: acmConsoleUrl(r.arn) },
+    { label: `Used by (${oneLine(r.region)})`, value: r.inUseBy.length > 0 ? r.inUseBy.map(describeResource) : NOT_ATTACHED },
+  ]);
 }
