@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '../lambda/domain/model.js';
 import { baseName, challengeRecordName, normalizeName } from '../lambda/domain/names.js';
 import { challengeTarget } from '../lambda/domain/challenge-alias.js';
+import { REGION_PATTERN } from '../lambda/domain/regional-imports.js';
 import {
   CONFIG_DEFAULTS,
   HOSTED_ZONE_ID_PATTERN,
@@ -36,6 +37,12 @@ export interface CertbeatConfig {
   certificates: CertificateConfig[];
   /** The inventory digest mail; absent (the default): no digest is sent. */
   digest?: DigestConfig;
+  /**
+   * The one region this config is deployed to: the stack there owns every certificate and imports each
+   * into its `regions`. `cdk deploy` always targets it, so one config never makes two stacks that
+   * would both issue every certificate. Required when a certificate lists `regions`.
+   */
+  region?: string;
 }
 
 export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
@@ -132,6 +139,7 @@ const certificateShape = z.strictObject({
   zoneId: z.unknown().optional(),
   zones: z.unknown().optional(),
   challengeAliases: z.unknown().optional(),
+  regions: z.unknown().optional(),
   ca: ca.optional(),
   keyType: z.unknown().optional(),
   owners: z.unknown().optional(),
@@ -166,6 +174,7 @@ const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
       names: c.names,
       zones,
       challengeAliases: c.challengeAliases,
+      regions: c.regions,
       directoryUrl: custom ? custom.directoryUrl : CA_ALIASES[ca as keyof typeof CA_ALIASES],
       eabSecretId: custom?.eabSecretName,
       keyType: c.keyType,
@@ -216,6 +225,10 @@ const digest = z
 
 const schema = z.strictObject({
   $schema: z.string().optional(),
+  region: z
+    .string()
+    .regex(REGION_PATTERN, { error: (i) => `"${String(i.input)}" is not an AWS region; give the one region certbeat is deployed to, e.g. "us-east-1"` })
+    .optional(),
   sender: email('the SES identity certbeat sends from (a verified address or an address in a verified domain)'),
   defaultRecipients: z.array(email('a recipient for certificates without owners')).default([]),
   accountEmail: email('the ACME account contact').optional(),
@@ -293,6 +306,12 @@ function crossFieldProblems(raw: RawConfig): string[] {
       problems.push(`zoneRoles.${zone}: no certificate names this zone; set it as zoneId/zones of the certificates in that account, or remove the role`);
     }
   }
+  const multi = raw.certificates.findIndex((c) => c.regions !== undefined);
+  if (multi !== -1 && !raw.region) {
+    problems.push(
+      `region: certificates[${multi}] lists regions, so say which one region certbeat is deployed to (e.g. "region": "us-east-1"); one stack there imports into every listed region`,
+    );
+  }
   if (raw.alarms.topicArn && raw.alarms.emails.length > 0) {
     problems.push('alarms: give either emails (certbeat creates a topic) or topicArn (an existing topic), not both');
   }
@@ -329,6 +348,7 @@ function normalize(raw: RawConfig): CertbeatConfig {
     logRetentionDays: raw.logRetentionDays,
     certificates: raw.certificates,
     ...(raw.digest ? { digest: normalizeDigest(raw.digest, raw.defaultRecipients) } : {}),
+    ...(raw.region ? { region: raw.region } : {}),
   };
 }
 

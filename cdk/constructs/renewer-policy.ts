@@ -43,6 +43,12 @@ export const changesArn = (): string => `arn:${Aws.PARTITION}:route53:::change/*
 /** Every ACM certificate of the stack's account and region. */
 export const certificatesArn = (stack: Stack): string => stack.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
 
+/** Every ACM certificate of the stack's account in its own region and in each region a certificate lists. */
+export function certificateArnsInRegions(stack: Stack, config: Pick<CertbeatConfig, 'certificates'>): string[] {
+  const others = [...new Set(config.certificates.flatMap((c) => c.regions ?? []))].filter((r) => r !== stack.region).sort();
+  return [certificatesArn(stack), ...others.map((region) => stack.formatArn({ service: 'acm', region, resource: 'certificate', resourceName: '*' }))];
+}
+
 /** Every SES identity of the stack's account and region. */
 export const sesIdentitiesArn = (stack: Stack): string => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
 
@@ -112,14 +118,15 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
     statements.push(new iam.PolicyStatement({ sid: 'CrossAccountZones', actions: ['sts:AssumeRole'], resources: roles }));
   }
 
-  const certificates = certificatesArn(stack);
+  // Every region a certificate is imported into (regional-imports.ts), the stack's own first.
+  const certificates = certificateArnsInRegions(stack, config);
   const ids = config.certificates.map((c) => c.id).sort();
   statements.push(
     // First issuance: no ARN exists yet, so the request's tags are what can be checked.
     new iam.PolicyStatement({
       sid: 'ImportNewCertificates',
       actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'],
-      resources: [certificates],
+      resources: certificates,
       conditions: {
         StringEquals: { [`aws:RequestTag/${CERTIFICATE_ID_TAG}`]: ids },
         'ForAllValues:StringEquals': { 'aws:TagKeys': [CERTIFICATE_ID_TAG, CERTIFICATE_NAMES_TAG] },
@@ -129,7 +136,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
     new iam.PolicyStatement({
       sid: 'ManageOwnCertificates',
       actions: ['acm:ImportCertificate', 'acm:DescribeCertificate', 'acm:ListTagsForCertificate'],
-      resources: [certificates],
+      resources: certificates,
       conditions: { StringEquals: { [`aws:ResourceTag/${CERTIFICATE_ID_TAG}`]: ids } },
     }),
   );
