@@ -22,6 +22,7 @@ import type { RuntimeConfig } from './config.js';
 import type { Finding } from './domain/notices.js';
 import type { Clock, DnsLookup, DnsSolver, RunLog } from './domain/ports.js';
 import { PendingImports } from './domain/pending-imports.js';
+import { targetRegions } from './domain/regional-imports.js';
 import { RenewalService, type PreflightRequest, type RenewalServiceDeps } from './domain/renewal-service.js';
 
 export interface AwsClients {
@@ -100,7 +101,8 @@ export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pi
     runPreflight(
       {
         ...request,
-        region: config.region,
+        // The primary region of a certificate with `regions` (where `acmArn` and its users are).
+        region: targetRegions(request.record, config.region)[0],
         caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
       },
       { dns: lookup, zones },
