@@ -65,6 +65,19 @@ describe('CNAME-delegated challenges', () => {
     expect(p.tb.route53.records(delegateZone).filter((r) => r.type === 'TXT')).toEqual([]);
   });
 
+  it('follows a CNAME to a target of any label (the acme.sh --domain-alias form), in a zone found by name', async () => {
+    await publishCname('cart.customer.test', 'cart.delegate.test');
+    // The emulator forwards only `_acme-challenge.*` TXT sets to pebble's DNS unless told otherwise.
+    p.tb.route53.forwardTxtAt('cart.delegate.test');
+    await p.add({ id: 'cart', names: ['cart.customer.test'], challengeAliases: { 'cart.customer.test': 'cart.delegate.test' } });
+    const summary = await p.service().run({ ...runOptions(), ids: ['cart'] });
+    expect(summary.failed).toEqual([]);
+    expect(summary.renewed.map((r) => r.id)).toEqual(['cart']);
+    const inAcm = p.tb.acm.certificates().find((c) => c.arn === summary.renewed[0].arn)!;
+    expect(new X509Certificate(inAcm.certificatePem).subjectAltName).toBe('DNS:cart.customer.test');
+    expect(p.tb.route53.records(delegateZone).filter((r) => r.type === 'TXT')).toEqual([]);
+  });
+
   it('certbeat doctor finds the alias zone and passes the CNAME check', async () => {
     const silent = { info() {}, warn() {}, error() {} };
     const adapters = createAdapters(p.config, p.tb.clients(), silent);
