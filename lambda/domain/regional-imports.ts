@@ -32,7 +32,9 @@ export function isMultiRegion(record: Pick<CertificateRecord, 'regions'>, homeRe
 
 /** The ARN of the certificate in `region`, if it has one there. */
 export function arnIn(record: Pick<CertificateRecord, 'regions' | 'acmArn' | 'acmArns'>, region: string, homeRegion: string): string | undefined {
-  return record.acmArns?.[region] ?? (region === targetRegions(record, homeRegion)[0] ? record.acmArn : undefined);
+  if (record.acmArns?.[region]) return record.acmArns[region];
+  // `acmArn` counts for the primary region only when it is that region's (the list may have changed).
+  return region === targetRegions(record, homeRegion)[0] && record.acmArn?.split(':')[3] === region ? record.acmArn : undefined;
 }
 
 /** Every region's known ARN (from `acmArns`, and `acmArn` for the primary region). */

@@ -23,7 +23,7 @@ import {
 } from './errors.js';
 import { findImported, isDefiniteRefusal } from './import-guard.js';
 import { aliasFor, zoneLookup } from './challenge-alias.js';
-import { findInRegions, importIntoRegions, isMultiRegion, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
+import { findInRegions, importIntoRegions, isMultiRegion, knownArns, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
 import {
   CERTIFICATE_ID_TAG,
   type CertificateRecord,
@@ -351,7 +351,11 @@ export class RenewalService {
       if (await this.takePending(job, now)) return job;
       job.renewalWindow = await this.refreshRenewalWindow(record);
       // Re-check with the fresh record: another run may have renewed it since the due query.
-      const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
+      const missing = this.regionsWithoutCertificate(record);
+      const decision =
+        missing.length > 0
+          ? { due: true as const, reason: 'regions', detail: `not yet in ${missing.join(', ')}: a new certificate is ordered for every region` }
+          : decide({ ...record, renewalWindow: job.renewalWindow }, now);
       if (!decision.due) {
         await this.recordNotDue(job, decision, state);
         return { ...job, done: true };
@@ -619,6 +623,16 @@ export class RenewalService {
   /** Whether the certificate goes to other regions than the deployment's own (regional-imports.ts). */
   private multiRegion(record: CertificateRecord): boolean {
     return this.deps.homeRegion !== undefined && isMultiRegion(record, this.deps.homeRegion);
+  }
+
+  /**
+   * Regions added to an issued certificate's `regions` that hold no copy yet. Its private key went only
+   * to ACM, so they are served by a new order (imported into every region), not by copying.
+   */
+  private regionsWithoutCertificate(record: CertificateRecord): string[] {
+    if (!record.acmArn || !this.multiRegion(record) || record.pendingImport) return [];
+    const known = knownArns(record, this.deps.homeRegion!);
+    return targetRegions(record, this.deps.homeRegion!).filter((r) => !known[r]);
   }
 
   /** The store of the certificate's primary region (`acmArn` lives there). */

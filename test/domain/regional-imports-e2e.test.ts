@@ -140,4 +140,36 @@ describe('a certificate used in us-east-1 (CloudFront) and eu-west-1 (ALB)', () 
     expect(after.acmArns).toEqual(record.acmArns);
     expect(p.logs.some((l) => l.message === 'an unfinished import did not reach every region; going on')).toBe(false);
   });
+
+  it('a region added to an issued certificate gets it on the next run: one new order, same ARN where it was', async () => {
+    await p.add({ id: 'grow', names: ['grow.example.test'] });
+    const first = await service().run({ ...runOptions(), ids: ['grow'] });
+    expect(first.renewed.map((r) => r.id)).toEqual(['grow']);
+    const before = (await p.inventory.get('grow'))!;
+    expect(before.acmArns).toBeUndefined();
+    const grown = (id: string) => (c: { tags: Array<{ Key: string; Value?: string }> }) => c.tags.some((t) => t.Key === 'certbeat:id' && t.Value === id);
+    expect(eu.certificates().filter(grown('grow'))).toEqual([]);
+
+    await p.inventory.put({ ...before, regions: ['us-east-1', 'eu-west-1'] });
+    await new Promise((r) => setTimeout(r, Math.max(0, new Date(before.notBefore!).getTime() + 1100 - Date.now())));
+    const summary = await service().run({ ...runOptions(), ids: ['grow'] });
+    expect(summary.failed).toEqual([]);
+    expect(summary.renewed.map((r) => r.id)).toEqual(['grow']);
+    expect(p.logs.some((l) => l.message === 'due' && l.attributes?.id === 'grow' && l.attributes?.reason === 'regions')).toBe(true);
+    const us = p.tb.acm.certificates().filter(grown('grow'));
+    const euc = eu.certificates().filter(grown('grow'));
+    expect(us).toHaveLength(1);
+    expect(us[0].arn).toBe(before.acmArn);
+    expect(us[0].importCount).toBe(2);
+    expect(euc).toHaveLength(1);
+    expect(euc[0].certificatePem).toBe(us[0].certificatePem);
+    const after = (await p.inventory.get('grow'))!;
+    expect(after.acmArns).toEqual({ 'us-east-1': before.acmArn, 'eu-west-1': euc[0].arn });
+    expect(after.serial).not.toBe(before.serial);
+
+    // Every region has it now: the next run orders nothing.
+    const again = await service().run({ ...runOptions(), ids: ['grow'] });
+    expect(again.renewed).toEqual([]);
+    expect(again.notDue.map((n) => n.id)).toEqual(['grow']);
+  });
 });
