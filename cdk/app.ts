@@ -32,7 +32,8 @@ const app = new App();
 new CertbeatStack(app, process.env.CERTBEAT_STACK_NAME ?? 'Certbeat', {
   config,
   description: 'certbeat: unattended ACME renewal of imported ACM certificates',
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  // A config with `region` is always deployed there: one stack owns its certificates, whatever the CLI's region.
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION },
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '../lambda/domain/model.js';
 import { baseName, challengeRecordName, normalizeName } from '../lambda/domain/names.js';
 import { acmArnProblem } from '../lambda/domain/adoption.js';
+import { challengeTarget } from '../lambda/domain/challenge-alias.js';
+import { REGION_PATTERN } from '../lambda/domain/regional-imports.js';
 import {
   CONFIG_DEFAULTS,
   HOSTED_ZONE_ID_PATTERN,
@@ -44,6 +46,12 @@ export interface CertbeatConfig {
    * "field: what was done" line each; `cdk synth` prints them. Absent when there is nothing to say.
    */
   notes?: string[];
+  /**
+   * The one region this config is deployed to: the stack there owns every certificate and imports each
+   * into its `regions`. `cdk deploy` always targets it, so one config never makes two stacks that
+   * would both issue every certificate. Required when a certificate lists `regions`.
+   */
+  region?: string;
 }
 
 export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
@@ -139,6 +147,8 @@ const certificateShape = z.strictObject({
   names: z.unknown(),
   zoneId: z.unknown().optional(),
   zones: z.unknown().optional(),
+  challengeAliases: z.unknown().optional(),
+  regions: z.unknown().optional(),
   ca: ca.optional(),
   keyType: z.unknown().optional(),
   owners: z.unknown().optional(),
@@ -179,6 +189,8 @@ const certificate = certificateShape.transform((c, ctx): DeployedCertificate & {
       id: c.id,
       names: c.names,
       zones,
+      challengeAliases: c.challengeAliases,
+      regions: c.regions,
       directoryUrl: custom ? custom.directoryUrl : CA_ALIASES[ca as keyof typeof CA_ALIASES],
       eabSecretId: custom?.eabSecretName,
       keyType: c.keyType,
@@ -229,6 +241,10 @@ const digest = z
 
 const schema = z.strictObject({
   $schema: z.string().optional(),
+  region: z
+    .string()
+    .regex(REGION_PATTERN, { error: (i) => `"${String(i.input)}" is not an AWS region; give the one region certbeat is deployed to, e.g. "us-east-1"` })
+    .optional(),
   sender: email('the SES identity certbeat sends from (a verified address or an address in a verified domain)'),
   defaultRecipients: z.array(email('a recipient for certificates without owners')).default([]),
   accountEmail: email('the ACME account contact').optional(),
@@ -312,6 +328,12 @@ function crossFieldProblems(raw: RawConfig): string[] {
       problems.push(`zoneRoles.${zone}: no certificate names this zone; set it as zoneId/zones of the certificates in that account, or remove the role`);
     }
   }
+  const multi = raw.certificates.findIndex((c) => c.regions !== undefined);
+  if (multi !== -1 && !raw.region) {
+    problems.push(
+      `region: certificates[${multi}] lists regions, so say which one region certbeat is deployed to (e.g. "region": "us-east-1"); one stack there imports into every listed region`,
+    );
+  }
   if (raw.alarms.topicArn && raw.alarms.emails.length > 0) {
     problems.push('alarms: give either emails (certbeat creates a topic) or topicArn (an existing topic), not both');
   }
@@ -351,6 +373,7 @@ function normalize(raw: RawConfig): CertbeatConfig {
     certificates: raw.certificates.map(({ notes: _notes, ...c }) => c),
     ...(raw.digest ? { digest: normalizeDigest(raw.digest, raw.defaultRecipients) } : {}),
     ...withNotes(raw.certificates.flatMap((c, i) => (c.notes ?? []).map((n) => `certificates[${i}].${n}`))),
+    ...(raw.region ? { region: raw.region } : {}),
   };
 }
 
@@ -408,7 +431,12 @@ export function zoneOf(certificate: CertificateConfig, name: string): string | u
  * Route 53 documents; names that pass validation never contain any.
  */
 export function normalizedChallengeName(name: string): string {
-  return challengeRecordName(name).replace(/[^a-z0-9\-_.]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return escapeRecordName(challengeRecordName(name));
+}
+
+/** A record name as `route53:ChangeResourceRecordSetsNormalizedRecordNames` carries it (\ooo escapes). */
+function escapeRecordName(name: string): string {
+  return name.replace(/[^a-z0-9\-_.]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** Challenge record names grouped by where they are written: an explicit zone, or automatic lookup. */
@@ -424,7 +452,8 @@ export function challengeScope(config: CertbeatConfig): ChallengeScope {
   const lookedUp = new Set<string>();
   for (const c of config.certificates) {
     for (const name of c.names) {
-      const record = normalizedChallengeName(name);
+      // A CNAME-delegated name is written at its alias target (lambda/domain/challenge-alias.ts).
+      const record = escapeRecordName(challengeTarget(name, c.challengeAliases));
       const zone = zoneOf(c, name);
       if (zone) {
         if (!byZone.has(zone)) byZone.set(zone, new Set());

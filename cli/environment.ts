@@ -200,6 +200,8 @@ function makeTarget(source: Target['source'], description: string, config: Runti
     sesv2: new SESv2Client(clientConfig(env, 'SESV2', region)),
     dynamodb: new DynamoDBClient(clientConfig(env, 'DYNAMODB', region)),
     secretsManager: new SecretsManagerClient(clientConfig(env, 'SECRETS_MANAGER', region)),
+    // Certificates with `regions` are imported into each, as the Lambda does.
+    acmForRegion: (r) => new ACMClient(clientConfig(env, 'ACM', r)),
   };
   const zoneClients = new Map<string, Route53Client>();
   if (Object.keys(config.zoneRoles).length > 0) {

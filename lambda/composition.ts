@@ -24,6 +24,7 @@ import type { Finding } from './domain/notices.js';
 import { CERTIFICATE_STACK_TAG } from './domain/model.js';
 import type { Clock, DnsLookup, DnsSolver, RunLog } from './domain/ports.js';
 import { PendingImports } from './domain/pending-imports.js';
+import { targetRegions } from './domain/regional-imports.js';
 import { RenewalService, type PreflightRequest, type RenewalServiceDeps } from './domain/renewal-service.js';
 
 export interface AwsClients {
@@ -34,6 +35,8 @@ export interface AwsClients {
   secretsManager: SecretsManagerClient;
   /** A Route 53 client for a zone in another account (assumed role), when configured. */
   route53ForZone?: (zoneId: string) => Route53Client;
+  /** An ACM client for another region (certificates with `regions`); `acm` serves the deployment's own. */
+  acmForRegion?: (region: string) => ACMClient;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -64,7 +67,8 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
       clock,
       log,
     }),
-    store: new AcmCertificateStore(clients.acm, { ownerTags: config.stackTag ? { [CERTIFICATE_STACK_TAG]: config.stackTag } : {} }),
+    store: new AcmCertificateStore(clients.acm, { ownerTags: ownerTags(config) }),
+    storeFor: regionalStores(config.region, clients, ownerTags(config)),
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
     pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),
@@ -82,6 +86,7 @@ export function createRenewalService(
   const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   return new RenewalService({
     ...adapters,
+    homeRegion: config.region,
     preflight: preflightFor(config, lookup, adapters.dns),
     isBlocking: isBlockingForRenewal,
     clock,
@@ -99,7 +104,8 @@ export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pi
     ...(await runPreflight(
       {
         ...request,
-        region: config.region,
+        // The primary region of a certificate with `regions` (where `acmArn` and its users are).
+        region: targetRegions(request.record, config.region)[0],
         caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
       },
       { dns: lookup, zones },
@@ -113,4 +119,30 @@ export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pi
 export function isBlockingForRenewal(finding: Finding): boolean {
   if (!finding.ok && finding.check === ADOPTION_CHECK) return true;
   return blockingFindings([finding]).length > 0 && finding.check !== PREFLIGHT_CHECKS.keyType;
+}
+
+/**
+ * One `AcmCertificateStore` per region (the `CertificateStore` port is per region): the deployment's own
+ * region uses `clients.acm`, others `clients.acmForRegion` (created on first use, then reused).
+ */
+/** The tags every certificate this deployment imports or adopts carries (IAM ties re-import to them). */
+function ownerTags(config: RuntimeConfig): Record<string, string> {
+  return config.stackTag ? { [CERTIFICATE_STACK_TAG]: config.stackTag } : {};
+}
+
+export function regionalStores(
+  homeRegion: string,
+  clients: Pick<AwsClients, 'acm' | 'acmForRegion'>,
+  ownerTags: Record<string, string> = {},
+): ((region: string) => AcmCertificateStore) | undefined {
+  if (!clients.acmForRegion) return undefined;
+  const stores = new Map<string, AcmCertificateStore>();
+  return (region) => {
+    let store = stores.get(region);
+    if (!store) {
+      store = new AcmCertificateStore(region === homeRegion ? clients.acm : clients.acmForRegion!(region), { ownerTags });
+      stores.set(region, store);
+    }
+    return store;
+  };
 }

@@ -36,6 +36,8 @@ function build() {
     dynamodb: new DynamoDBClient({}),
     secretsManager: new SecretsManagerClient({}),
     route53ForZone: zoneClients(config.zoneRoles, route53),
+    // Certificates with `regions` are imported into each; one client per region, made on first use.
+    acmForRegion: (region) => new ACMClient({ region }),
   };
   const log = {
     info: (message: string, attributes: Record<string, unknown> = {}) => logger.info(message, attributes),

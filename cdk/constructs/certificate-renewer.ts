@@ -11,7 +11,7 @@ import { ENV } from '../../lambda/config.js';
 import { challengeScope, type CertbeatConfig } from '../config.js';
 import { BundledFunction } from './bundled-function.js';
 import { nagResourceId } from './nag-ids.js';
-import { ACM_RESIDUAL_RISK, certificatesArn, changesArn, hostedZoneArn, renewerStatements, sesIdentitiesArn, type RenewerResources } from './renewer-policy.js';
+import { ACM_RESIDUAL_RISK, certificateArnsInRegions, changesArn, hostedZoneArn, renewerStatements, sesIdentitiesArn, type RenewerResources } from './renewer-policy.js';
 
 /** Powertools service name: the `service` dimension of the handler's metrics. */
 export const SERVICE_NAME = 'certbeat';
@@ -98,8 +98,8 @@ export class CertificateRenewer extends Construct {
         'acm:ListCertificates supports no resource-level permissions; certbeat lists certificates only to find the one an import whose answer was lost stored (by its certbeat:id tag).',
       ].filter(Boolean).join(' '),
     );
-    ack(
-      certificatesArn(stack),
+    for (const arn of certificateArnsInRegions(stack, config)) ack(
+      arn,
       `A first import has no ARN until ACM creates it, and certbeat learns the ARN only then. Every ACM statement is narrowed by this deployment's certbeat:stack tag: as a request tag for a new import (allowed only on a certificate without a certbeat:stack tag), as a resource tag for re-import and describe. Residual risk: ${ACM_RESIDUAL_RISK}`,
     );
     ack(

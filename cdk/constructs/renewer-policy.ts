@@ -92,6 +92,12 @@ export const changesArn = (): string => `arn:${Aws.PARTITION}:route53:::change/*
 /** Every ACM certificate of the stack's account and region. */
 export const certificatesArn = (stack: Stack): string => stack.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
 
+/** Every ACM certificate of the stack's account in its own region and in each region a certificate lists. */
+export function certificateArnsInRegions(stack: Stack, config: Pick<CertbeatConfig, 'certificates'>): string[] {
+  const others = [...new Set(config.certificates.flatMap((c) => c.regions ?? []))].filter((r) => r !== stack.region).sort();
+  return [certificatesArn(stack), ...others.map((region) => stack.formatArn({ service: 'acm', region, resource: 'certificate', resourceName: '*' }))];
+}
+
 /** Every SES identity of the stack's account and region. */
 export const sesIdentitiesArn = (stack: Stack): string => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
 
@@ -204,7 +210,8 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
     statements.push(new iam.PolicyStatement({ sid: 'CrossAccountZones', actions: ['sts:AssumeRole'], resources: roles }));
   }
 
-  const certificates = certificatesArn(stack);
+  // Every region a certificate is imported into (regional-imports.ts), the stack's own first.
+  const certificates = certificateArnsInRegions(stack, config);
   statements.push(
     // First issuance: no ARN exists yet, so the request's tags are what can be checked. ImportCertificate
     // with Tags is authorised as acm:AddTagsToCertificate too; a certificate that already carries a
@@ -212,7 +219,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
     new iam.PolicyStatement({
       sid: 'ImportNewCertificates',
       actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate'],
-      resources: [certificates],
+      resources: certificates,
       conditions: {
         StringEquals: { [`aws:RequestTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag },
         StringLike: { [`aws:RequestTag/${CERTIFICATE_ID_TAG}`]: '?*' },
@@ -224,12 +231,12 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
     // one certificate per id), and an ACM expiry event is matched to the inventory by that tag. Listing
     // certificates has no resource-level permission; tags are read-only metadata.
     new iam.PolicyStatement({ sid: 'ListCertificates', actions: ['acm:ListCertificates'], resources: ['*'] }),
-    new iam.PolicyStatement({ sid: 'ReadCertificateTags', actions: ['acm:ListTagsForCertificate'], resources: [certificates] }),
+    new iam.PolicyStatement({ sid: 'ReadCertificateTags', actions: ['acm:ListTagsForCertificate'], resources: certificates }),
     // Renewal: re-import into, and describe, only certificates this deployment imported.
     new iam.PolicyStatement({
       sid: 'ManageOwnCertificates',
       actions: ['acm:ImportCertificate', 'acm:DescribeCertificate'],
-      resources: [certificates],
+      resources: certificates,
       conditions: { StringEquals: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag } },
     }),
     // Defence in depth: whatever else the role is given, certificates another deployment owns stay out.
@@ -237,7 +244,7 @@ export function renewerStatements(scope: Construct, config: CertbeatConfig, res:
       sid: 'DenyOtherDeploymentsCertificates',
       effect: iam.Effect.DENY,
       actions: ['acm:ImportCertificate', 'acm:AddTagsToCertificate', 'acm:RemoveTagsFromCertificate'],
-      resources: [certificates],
+      resources: certificates,
       conditions: {
         StringNotEquals: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: res.stackTag },
         Null: { [`aws:ResourceTag/${CERTIFICATE_STACK_TAG}`]: 'false' },

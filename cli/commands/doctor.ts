@@ -3,6 +3,7 @@
  * Each finding is printed with ✓ (passes), ✗ (stops the order) or ! (a warning), and its fix.
  * Exit 1 when a certificate has a blocking problem.
  */
+import { zoneLookup } from '../../lambda/domain/challenge-alias.js';
 import { DnsZoneNotFoundError } from '../../lambda/domain/errors.js';
 import type { CertificateRecord } from '../../lambda/domain/model.js';
 import type { Finding } from '../../lambda/domain/notices.js';
@@ -38,7 +39,9 @@ export async function diagnose(
   const zoneIds: Record<string, string> = {};
   for (const name of record.names) {
     try {
-      Object.assign(zoneIds, await deps.dns.locateZones([name], record.zones));
+      // A CNAME-delegated name is looked up by its alias target (lambda/domain/challenge-alias.ts).
+      const lookup = zoneLookup([name], record.zones, record.challengeAliases);
+      Object.assign(zoneIds, lookup.back(await deps.dns.locateZones(lookup.names, lookup.explicit)));
     } catch (e) {
       if (!(e instanceof DnsZoneNotFoundError)) throw e; // reported by the zone check below
     }

@@ -71,6 +71,16 @@ export interface CertificateRecord {
   names: string[];
   /** Explicit Route 53 hosted zone id per name; names absent here are matched by longest suffix. */
   zones: Record<string, string>;
+  /**
+   * CNAME-delegated challenges: name → the target of its `_acme-challenge.<name>` CNAME, where the TXT
+   * values are written instead (see challenge-alias.ts). Absent: every name is written at `_acme-challenge.<name>`.
+   */
+  challengeAliases?: Record<string, string>;
+  /**
+   * ACM regions the certificate is imported into, primary first (e.g. us-east-1 for CloudFront plus an
+   * ALB's region); absent: the deployment's own region only (see regional-imports.ts).
+   */
+  regions?: string[];
   directoryUrl: string;
   /** Secrets Manager secret holding `{ "keyId": "...", "hmacKey": "..." }` for External Account Binding. */
   eabSecretId?: string;
@@ -81,6 +91,10 @@ export interface CertificateRecord {
 
   // Runtime state, written by runs, never by configuration.
   acmArn?: string;
+  /** Region → ARN, for a certificate imported into several regions; `acmArn` is the primary region's. */
+  acmArns?: Record<string, string>;
+  /** Regions that still wait for the certificate in the pending-import slot (the others have it). */
+  pendingRegions?: string[];
   notBefore?: string;
   notAfter?: string;
   serial?: string;

@@ -17,6 +17,8 @@ export interface RenewedNotice {
   directoryUrl: string;
   inUseBy: string[];
   nextCheckAt: Date;
+  /** A certificate imported into several regions: each region's ARN and what uses it there. */
+  regions?: Array<{ region: string; arn: string; inUseBy: string[] }>;
 }
 
 /** A pre-flight or post-failure finding: what is wrong, and how to fix it. */

@@ -33,7 +33,7 @@ export type OutcomeUpdate = Pick<CertificateRecord, 'nextCheckAt'> &
   Partial<
     Pick<
       CertificateRecord,
-      'lastOutcome' | 'failureCount' | 'acmArn' | 'notBefore' | 'notAfter' | 'serial' | 'issuedNames' | 'ariCertId' | 'pendingImport'
+      'lastOutcome' | 'failureCount' | 'acmArn' | 'acmArns' | 'notBefore' | 'notAfter' | 'serial' | 'issuedNames' | 'ariCertId' | 'pendingImport'
     >
   > & {
     /** `null` removes the stored window. */
@@ -41,6 +41,8 @@ export type OutcomeUpdate = Pick<CertificateRecord, 'nextCheckAt'> &
     /** `null` removes the field (the journal entry is settled). */
     importingSerial?: null;
     pendingOrderUrl?: string | null;
+    /** `null` removes the field (every region has the certificate). */
+    pendingRegions?: string[] | null;
     published?: null;
     /** The outbox as it stands after this run; `null` or `[]` empties it. */
     owedMails?: OwedMail[] | null;

@@ -16,6 +16,8 @@ import type { DnsLookup, DnsSolver } from './ports.js';
 import { caaLookupChain, evaluateCaa, type RelevantCaaSet } from './preflight/caa.js';
 import { zoneMatch } from './preflight/zone-match.js';
 import { DNSSEC_CHECK, checkDnssec } from './preflight/dnssec.js';
+import { aliasFor } from './challenge-alias.js';
+import { aliasZoneMatch, challengeCnameFinding } from './preflight/challenge-alias.js';
 
 /** The `check` names findings carry. */
 export const PREFLIGHT_CHECKS = {
@@ -27,7 +29,10 @@ export const PREFLIGHT_CHECKS = {
   caa: 'caa',
   /** CAA restricts issuance but the CA's CAA identity is unknown, so it cannot be told (warning). */
   caaUnverified: 'caa-unverified',
-  /** `_acme-challenge.<name>` is not a CNAME leading away from the zone we write to (blocking). */
+  /**
+   * `_acme-challenge.<name>` is not a CNAME leading away from the zone we write to; with a configured
+   * `challengeAliases` entry, it is a CNAME to exactly that alias (blocking).
+   */
   challengeCname: 'acme-challenge-cname',
   /** The new key has the algorithm of the certificate in ACM (blocking). */
   keyType: 'key-type',
@@ -76,10 +81,10 @@ export async function runPreflight(input: PreflightInput, deps: PreflightDeps): 
   const ids = [...new Set(names.map((n) => zoneIdFor(n, input.zoneIds)).filter((z): z is string => !!z))];
   const details = new Map(ids.map((id) => [id, settle(deps.zones.zoneDetails(id))] as const));
   const sections = await Promise.all([
-    checkZones(names, input.zoneIds, details),
+    checkZones(names, input.zoneIds, details, input.record.challengeAliases),
     Promise.all(ids.map((id) => checkDelegation(id, details.get(id)!, dns))),
     Promise.all(names.map((n) => checkCaa(n, input, dns))),
-    Promise.all([...new Set(names.map(challengeRecordName))].map((c) => checkChallengeCname(c, names, dns))),
+    Promise.all([...new Set(names.map(challengeRecordName))].map((c) => checkChallengeCname(c, names, dns, input.record.challengeAliases))),
     Promise.resolve([checkKeyType(input)]),
     Promise.resolve([checkRegion(input)]),
     checkDnssec(names, dns),
@@ -103,10 +108,24 @@ function zoneIdFor(name: string, zoneIds: Record<string, string>): string | unde
 type ZoneDetails = Awaited<ReturnType<DnsSolver['zoneDetails']>>;
 
 /** Per name: a zone covers it, and its challenge record lies within that zone's name. */
-async function checkZones(names: string[], zoneIds: Record<string, string>, details: Map<string, Promise<Settled<ZoneDetails>>>): Promise<Finding[]> {
+async function checkZones(
+  names: string[],
+  zoneIds: Record<string, string>,
+  details: Map<string, Promise<Settled<ZoneDetails>>>,
+  aliases?: Record<string, string>,
+): Promise<Finding[]> {
   return Promise.all(
     names.map(async (name): Promise<Finding> => {
       const zoneId = zoneIdFor(name, zoneIds);
+      const alias = aliasFor(name, aliases);
+      if (!zoneId && alias) {
+        return {
+          check: PREFLIGHT_CHECKS.zone,
+          ok: false,
+          message: `no Route 53 hosted zone in this account covers ${alias}, the alias ${name}'s challenge is delegated to`,
+          fix: `Create a public hosted zone that holds ${alias} in Route 53, or point challengeAliases for ${name} at a name in a zone certbeat manages.`,
+        };
+      }
       if (!zoneId) {
         return {
           check: PREFLIGHT_CHECKS.zone,
@@ -118,6 +137,7 @@ async function checkZones(names: string[], zoneIds: Record<string, string>, deta
       const zone = await details.get(zoneId)!;
       // An unreadable zone is reported once, for the zone, by checkDelegation.
       if (!zone.ok) return { check: PREFLIGHT_CHECKS.zone, ok: true, message: `${name} is in the hosted zone ${zoneId}` };
+      if (alias) return { check: PREFLIGHT_CHECKS.zone, ...aliasZoneMatch(name, alias, zoneId, zone.value.name) };
       return { check: PREFLIGHT_CHECKS.zone, ...zoneMatch(name, zoneId, zone.value.name) };
     }),
   );
@@ -237,21 +257,13 @@ async function checkCaa(name: string, input: PreflightInput, dns: DnsLookup): Pr
   }
 }
 
-async function checkChallengeCname(challengeName: string, names: string[], dns: DnsLookup): Promise<Finding> {
+async function checkChallengeCname(challengeName: string, names: string[], dns: DnsLookup, aliases?: Record<string, string>): Promise<Finding> {
   const r = await settle(dns.cname(challengeName));
   if (!r.ok) return lookupFinding(PREFLIGHT_CHECKS.challengeCname, `looking up a CNAME at ${challengeName}`, r.error);
   const targets = r.value.map(normalizeName);
-  if (targets.length === 0) {
-    return { check: PREFLIGHT_CHECKS.challengeCname, ok: true, message: `${challengeName} is not a CNAME: the TXT values go into the zone itself` };
-  }
-  const covered = names.filter((n) => challengeRecordName(n) === challengeName).join(', ');
-  const target = targets.join(', ');
-  return {
-    check: PREFLIGHT_CHECKS.challengeCname,
-    ok: false,
-    message: `${challengeName} is a CNAME to ${target}: certbeat's TXT values for ${covered} would go into this zone, but the CA follows the CNAME to ${target}`,
-    fix: `Point ${challengeName} to a zone certbeat manages, or remove the CNAME.`,
-  };
+  const mine = names.filter((n) => challengeRecordName(n) === challengeName);
+  // Without a configured alias a CNAME leads away from what certbeat writes; with one it must lead there.
+  return challengeCnameFinding(challengeName, mine.join(', '), targets, aliasFor(mine[0] ?? challengeName, aliases));
 }
 
 function checkKeyType(input: PreflightInput): Finding {

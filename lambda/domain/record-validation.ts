@@ -9,6 +9,8 @@
 import { KEY_TYPES, type CertificateRecord, type CertificateStatus, type KeyType } from './model.js';
 import { displayName } from './idn.js';
 import { nameProblem, normalizeName, printable } from './names.js';
+import { checkChallengeAliases } from './challenge-alias.js';
+import { checkRegions } from './regional-imports.js';
 
 /** ACME CAs (and ACM) refuse more SANs than this on one certificate. */
 export const MAX_NAMES = 100;
@@ -23,7 +25,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * The configuration part of a `CertificateRecord`: what a person sets, never what a run writes.
  * Validated values are normalized: names lower case without trailing dot, zone ids without `/hostedzone/`.
  */
-export type CertificateConfig = Pick<CertificateRecord, 'id' | 'names' | 'zones' | 'directoryUrl' | 'eabSecretId' | 'keyType' | 'owners' | 'status'>;
+export type CertificateConfig = Pick<CertificateRecord, 'id' | 'names' | 'zones' | 'challengeAliases' | 'regions' | 'directoryUrl' | 'eabSecretId' | 'keyType' | 'owners' | 'status'>;
 
 /**
  * `notes` (present only when there are some): what was tidied rather than refused, e.g. spelling variants
@@ -68,6 +70,8 @@ export function validateCertificateConfig(input: unknown, options: ValidateOptio
   const id = checkId(raw.id, problems);
   const names = checkNames(raw.names, problems, notes);
   const zones = checkZones(get('zones'), names, problems);
+  const challengeAliases = checkChallengeAliases(raw.challengeAliases, names, problems);
+  const regions = checkRegions(raw.regions, problems);
   const directoryUrl = checkDirectoryUrl(raw.directoryUrl, problems);
   const eabSecretId = checkEabSecretId(raw.eabSecretId, problems);
   const keyType = checkKeyType(get('keyType'), problems);
@@ -85,6 +89,8 @@ export function validateCertificateConfig(input: unknown, options: ValidateOptio
     status: status!,
   };
   if (eabSecretId !== undefined) value.eabSecretId = eabSecretId;
+  if (challengeAliases !== undefined) value.challengeAliases = challengeAliases;
+  if (regions !== undefined) value.regions = regions;
   return notes.length > 0 ? { ok: true, value, notes } : { ok: true, value };
 }
 

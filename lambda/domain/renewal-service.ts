@@ -22,6 +22,8 @@ import {
   toCertbeatError,
 } from './errors.js';
 import { findImported, isDefiniteRefusal } from './import-guard.js';
+import { aliasFor, zoneLookup } from './challenge-alias.js';
+import { findInRegions, importIntoRegions, isMultiRegion, knownArns, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
 import {
   CERTIFICATE_ID_TAG,
   LETS_ENCRYPT_PRODUCTION,
@@ -92,6 +94,10 @@ export interface RenewalServiceDeps {
   isBlocking?: (finding: Finding) => boolean;
   /** Where an issued certificate waits when ACM refused it, so the next run imports it without a new order. */
   pendingImports?: PendingImports;
+  /** The ACM store of a region, for certificates with `regions` (regional-imports.ts); `store` is `homeRegion`'s. */
+  storeFor?: (region: string) => CertificateStore;
+  /** The deployment's own region (where `store` imports); required for certificates with `regions`. */
+  homeRegion?: string;
   /** Certificates worked at once. */
   concurrency?: number;
   /** Certificates per wave (one DNS change per zone per wave). */
@@ -162,6 +168,10 @@ interface Job {
   keptPending?: boolean;
   /** A stale pending-import slot was emptied. */
   slotCleared?: boolean;
+  /** Several regions: the ARNs after a partial import, and the regions still missing the certificate. */
+  regional?: { acmArns: Record<string, string>; pending: string[] };
+  /** Several regions: ARNs found holding an unfinished import's serial (regions that still lack it import again). */
+  foundArns?: Record<string, string>;
   error?: CertbeatError;
   /** Nothing more to do: ended early (not due, lease held, paused) or already finished. */
   done?: boolean;
@@ -364,11 +374,17 @@ export class RenewalService {
         summary.notDue.push({ id: record.id, reason: 'paused by its owner', nextCheckAt: record.nextCheckAt });
         return { ...job, done: true };
       }
-      if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
+      if (record.importingSerial && this.multiRegion(record)) {
+        if (await this.adoptInRegions(job, state)) return { ...job, done: true };
+      } else if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
       if (await this.takePending(job, now)) return job;
       job.renewalWindow = await this.refreshRenewalWindow(record);
       // Re-check with the fresh record: another run may have renewed it since the due query.
-      const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
+      const missing = this.regionsWithoutCertificate(record);
+      const decision =
+        missing.length > 0
+          ? { due: true as const, reason: 'regions', detail: `not yet in ${missing.join(', ')}: a new certificate is ordered for every region` }
+          : decide({ ...record, renewalWindow: job.renewalWindow }, now);
       if (!decision.due) {
         await this.recordNotDue(job, decision, state);
         return { ...job, done: true };
@@ -376,8 +392,10 @@ export class RenewalService {
       job.reason = decision.detail;
       log.info('due', { id: record.id, reason: decision.reason, detail: decision.detail });
 
-      const zoneIds = await dns.locateZones(record.names, record.zones);
-      const stored = record.acmArn ? await store.describe(record.acmArn) : undefined;
+      // A CNAME-delegated name's zone is its alias target's (challenge-alias.ts).
+      const lookup = zoneLookup(record.names, record.zones, record.challengeAliases);
+      const zoneIds = lookup.back(await dns.locateZones(lookup.names, lookup.explicit));
+      const stored = record.acmArn ? await this.primaryStore(record).describe(record.acmArn) : undefined;
       // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
       job.keyType = stored?.keyAlgorithm ?? record.keyType;
       if (this.deps.preflight) {
@@ -407,7 +425,11 @@ export class RenewalService {
         state.gate.note(gateKey(record), e);
         throw e;
       }
-      job.challenges = job.order.challenges.map((c) => ({ ...c, zoneId: zoneFor(c.identifier, zoneIds) }));
+      job.challenges = job.order.challenges.map((c) => ({
+        ...c,
+        recordName: aliasFor(c.identifier, record.challengeAliases) ?? c.recordName,
+        zoneId: zoneFor(c.identifier, zoneIds),
+      }));
     } catch (e) {
       job.error = toCertbeatError(e);
     }
@@ -584,6 +606,7 @@ export class RenewalService {
       await inventory.releaseLease(record.id, owner);
       return;
     }
+    if (this.multiRegion(record)) return this.succeedInRegions(job, state);
     let arn: string;
     try {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
@@ -635,11 +658,109 @@ export class RenewalService {
     }
   }
 
+  /** Whether the certificate goes to other regions than the deployment's own (regional-imports.ts). */
+  private multiRegion(record: CertificateRecord): boolean {
+    return this.deps.homeRegion !== undefined && isMultiRegion(record, this.deps.homeRegion);
+  }
+
+  /**
+   * Regions added to an issued certificate's `regions` that hold no copy yet. Its private key went only
+   * to ACM, so they are served by a new order (imported into every region), not by copying.
+   */
+  private regionsWithoutCertificate(record: CertificateRecord): string[] {
+    if (!record.acmArn || !this.multiRegion(record) || record.pendingImport) return [];
+    const known = knownArns(record, this.deps.homeRegion!);
+    return targetRegions(record, this.deps.homeRegion!).filter((r) => !known[r]);
+  }
+
+  /** The store of the certificate's primary region (`acmArn` lives there). */
+  private primaryStore(record: CertificateRecord): CertificateStore {
+    if (!this.multiRegion(record)) return this.deps.store;
+    return this.regionalStores()(targetRegions(record, this.deps.homeRegion!)[0]);
+  }
+
+  private regionalStores(): (region: string) => CertificateStore {
+    if (!this.deps.storeFor) {
+      throw new ConfigurationError('this deployment cannot import into other regions (no per-region ACM store)', {
+        field: 'regions',
+        remediation: 'Remove `regions` from the certificate, or run it with a deployment that serves several regions.',
+      });
+    }
+    return this.deps.storeFor;
+  }
+
+  /**
+   * `succeed` for a certificate imported into several regions: each region's import sent once, the
+   * pending-import slot keeping the certificate for the regions that did not take it.
+   */
+  private async succeedInRegions(job: Job, state: RunState): Promise<void> {
+    const { inventory, log } = this.deps;
+    const { record } = job;
+    const issued = job.issued!;
+    const home = this.deps.homeRegion!;
+    const all = targetRegions(record, home);
+    // A kept certificate goes only where it is still missing.
+    const regions = job.fromPending && record.pendingRegions?.length ? all.filter((r) => record.pendingRegions!.includes(r)) : all;
+    let storeFor: (region: string) => CertificateStore;
+    try {
+      storeFor = this.regionalStores();
+      await inventory.saveProgress(record.id, state.options.invocationId, { importingSerial: issued.serial });
+    } catch (e) {
+      await this.keepPending(job);
+      throw e;
+    }
+    const result = await importIntoRegions(record, issued, regions, { storeFor, homeRegion: home, log, arns: job.foundArns });
+    if (result.failed.size > 0) {
+      job.importRefused = [...result.failed.values()].every((e) => isDefiniteRefusal(e));
+      await this.keepPending(job);
+      job.regional = { acmArns: result.arns, pending: [...result.failed.keys()] };
+      throw regionalImportError(result.failed, result.arns);
+    }
+    let slotEmpty = true;
+    if (this.deps.pendingImports && (job.fromPending || record.pendingImport)) {
+      slotEmpty = await this.deps.pendingImports.discard(record.id).then(
+        () => true,
+        () => false,
+      );
+    }
+    await this.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns }, state);
+  }
+
+  /**
+   * `adoptUnfinishedImport` for several regions: when every region holds the journaled serial, it is
+   * adopted; otherwise the ARNs found are kept for this run's imports and the certificate goes on.
+   */
+  private async adoptInRegions(job: Job, state: RunState): Promise<boolean> {
+    const { record } = job;
+    const home = this.deps.homeRegion!;
+    const all = targetRegions(record, home);
+    const held = await findInRegions(record, record.importingSerial!, { storeFor: this.regionalStores(), homeRegion: home });
+    job.foundArns = Object.fromEntries([...held].map(([r, c]) => [r, c.arn]));
+    if (all.some((r) => !held.has(r))) {
+      this.deps.log.info('an unfinished import did not reach every region; going on', { id: record.id, held: [...held.keys()] });
+      job.importChecked = true;
+      return false;
+    }
+    const primary = held.get(all[0])!;
+    if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
+    if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
+    const installed: Installed = {
+      arn: primary.arn,
+      serial: record.importingSerial!,
+      names: record.names,
+      notBefore: primary.notBefore ?? new Date(primary.notAfter!.getTime() - 90 * 86_400_000),
+      notAfter: primary.notAfter!,
+      issuer: primary.issuer ?? '',
+    };
+    await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, acmArns: job.foundArns }, state);
+    return true;
+  }
+
   /** Records a certificate that is in ACM and mails its owner. Never turns the renewal into a failure. */
   private async recordSuccess(
     job: Job,
     installed: Installed,
-    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[] },
+    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string> },
     state: RunState,
   ): Promise<void> {
     const { store, inventory, clock, log, ca } = this.deps;
@@ -658,6 +779,7 @@ export class RenewalService {
       failureCount: 0,
       nextCheckAt: nextCheckAt.toISOString(),
       acmArn: arn,
+      ...(how.acmArns ? { acmArns: how.acmArns, pendingRegions: null } : {}),
       notBefore: installed.notBefore.toISOString(),
       notAfter: installed.notAfter.toISOString(),
       serial: installed.serial,
@@ -680,7 +802,8 @@ export class RenewalService {
     }
     log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
 
-    const inUseBy = how.inUseBy ?? (await store.describe(arn).catch(() => undefined))?.inUseBy ?? [];
+    const inUseBy = how.inUseBy ?? (await this.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? [];
+    const regions = how.acmArns ? await regionalUse(how.acmArns, this.deps.storeFor!) : undefined;
     await this.notify(
       {
         kind: 'renewed',
@@ -694,6 +817,7 @@ export class RenewalService {
         directoryUrl: record.directoryUrl,
         inUseBy,
         nextCheckAt,
+        ...(regions ? { regions } : {}),
       },
       record,
       state,
@@ -759,6 +883,8 @@ export class RenewalService {
         ...(job.order ? { pendingOrderUrl: isRetryable(error) && !job.keptPending ? job.order.orderUrl : null } : {}),
         ...((job.importChecked && !job.issued) || job.importRefused ? { importingSerial: null } : {}),
         ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
+        ...(job.regional ? { acmArns: job.regional.acmArns, pendingRegions: job.regional.pending } : {}),
+        ...(job.regional?.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] ? { acmArn: job.regional.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] } : {}),
       });
     } catch (e) {
       log.error('could not record the failure', { id: record.id, error: toCertbeatError(e).message });

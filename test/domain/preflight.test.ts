@@ -205,7 +205,8 @@ describe('runPreflight against crafted DNS', () => {
     expect(cname[0].ok).toBe(false);
     expect(cname[0].message).toContain('the CA follows the CNAME to _acme-challenge.validation.other.test');
     expect(cname[0].message).toContain('example.test, *.example.test');
-    expect(cname[0].fix).toBe('Point _acme-challenge.example.test to a zone certbeat manages, or remove the CNAME.');
+    expect(cname[0].fix).toContain('Point _acme-challenge.example.test to a zone certbeat manages, or remove the CNAME.');
+    expect(cname[0].fix).toContain('"challengeAliases": { "example.test": "_acme-challenge.validation.other.test" }');
     expect(blockingFindings(findings)).toEqual(cname);
   });
 

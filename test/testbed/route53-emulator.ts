@@ -46,6 +46,8 @@ export interface Route53Emulator {
   records(zoneId: string): Array<{ name: string; type: string; ttl?: number; values: string[] }>;
   /** Every API call in order. */
   calls: Route53Call[];
+  /** Also forwards the TXT set at `name` to challtestsrv (an alias target without an `_acme-challenge` label). */
+  forwardTxtAt(name: string): void;
   /** The next `count` ChangeResourceRecordSets calls fail with this error, as Route 53 sends it. */
   failNext(count: number, code: 'Throttling' | 'PriorRequestNotComplete'): void;
   stop(): Promise<void>;
@@ -68,6 +70,8 @@ export async function startRoute53Emulator(opts: {
   const calls: Route53Call[] = [];
   const pendingFailures: Array<'Throttling' | 'PriorRequestNotComplete'> = [];
   const undelegated = new Set<string>();
+  // TXT names forwarded besides `_acme-challenge.*` (CNAME-delegated challenge aliases), fully qualified.
+  const extraTxtNames = new Set<string>();
   // Batches are applied one at a time (forwarding awaits challtestsrv between validate and answer).
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -99,7 +103,7 @@ export async function startRoute53Emulator(opts: {
   const challengeSets = (zone: Zone, keys: string[]) =>
     keys
       .map((k) => k.split('|') as [string, string])
-      .filter(([name, type]) => type === 'TXT' && name.startsWith('_acme-challenge.'))
+      .filter(([name, type]) => type === 'TXT' && (name.startsWith('_acme-challenge.') || extraTxtNames.has(name)))
       .filter(([name]) => authoritativeZone(name, zones.values(), undelegated) === zone)
       .map(([name, type]) => ({ name, values: zone.records.get(`${name}|${type}`)?.values ?? [] }));
 
@@ -209,6 +213,9 @@ export async function startRoute53Emulator(opts: {
   return {
     endpoint: server.endpoint,
     calls,
+    forwardTxtAt(name) {
+      extraTxtNames.add(name.toLowerCase().endsWith('.') ? name.toLowerCase() : `${name.toLowerCase()}.`);
+    },
     async createZone(name, zoneOpts = {}) {
       const zone = newZone(name, zoneOpts);
       zones.set(zone.id, zone);

@@ -38,6 +38,8 @@ const OUTCOME_FIELDS = [
   'lastOutcome',
   'failureCount',
   'acmArn',
+  'acmArns',
+  'pendingRegions',
   'notBefore',
   'notAfter',
   'serial',
@@ -157,6 +159,10 @@ export class DynamoDbInventory implements Inventory {
       const remove: string[] = [];
       if (config.eabSecretId !== undefined) set.push(`${e.n('eabSecretId')} = ${e.v(config.eabSecretId)}`);
       else remove.push(e.n('eabSecretId'));
+      if (config.challengeAliases !== undefined) set.push(`${e.n('challengeAliases')} = ${e.v(config.challengeAliases)}`);
+      else remove.push(e.n('challengeAliases'));
+      if (config.regions !== undefined) set.push(`${e.n('regions')} = ${e.v(config.regions)}`);
+      else remove.push(e.n('regions'));
       if (config.status === 'active') set.push(`${e.n('dueShard')} = ${e.v(TABLE_KEYS.activeShard)}`);
       else remove.push(e.n('dueShard'));
 

@@ -101,6 +101,14 @@ export const runtimeSchema = z.object({
   ariCertId: z.optional(text('give the ARI certificate id (base64url AKI "." base64url serial), or remove the field')),
   renewalWindow: z.optional(renewalWindowSchema),
   lastOutcome: z.optional(lastOutcomeSchema),
+  acmArns: z.optional(
+    z.record(
+      z.string(fix('key each ARN by its region')),
+      z.string(fix('give the ACM certificate ARN in that region')).check(z.regex(/^arn:[^:\s]+:acm:[^:\s]*:[^:\s]*:certificate\/\S+$/, fix('give an ACM certificate ARN'))),
+      fix('give a map of region to ACM certificate ARN, or remove the field'),
+    ),
+  ),
+  pendingRegions: z.optional(z.array(z.string(fix('write each region as a string')), fix('give the list of regions still waiting for the kept certificate, or remove the field'))),
   // Absent on items written by hand: a certificate that never failed.
   failureCount: z._default(z.int(fix('give a whole number of consecutive failures (0 when none)')).check(z.minimum(0, fix('give 0 or more'))), 0),
   nextCheckAt: timestamp,

@@ -16,7 +16,7 @@ import {
   relativeDays,
   type MailLanguage,
 } from './format.js';
-import { footerLines, type BuiltMail, type MailContext } from './layout.js';
+import { footerLines, type BuiltMail, type Fact, type MailContext } from './layout.js';
 import { oneLine } from './sanitize.js';
 import { displayName } from '../idn.js';
 
@@ -141,7 +141,9 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
         {
           kind: 'facts',
           title: l.inAcm,
-          facts: [
+          facts: n.regions
+            ? regionFacts(n.regions, l, w.notAttached)
+            : [
             { label: l.arn, value: n.arn, mono: true, href: acmConsoleUrl(n.arn) },
             { label: l.usedBy, value: attached ? n.inUseBy.map(describeResource) : w.notAttached },
           ],
@@ -155,4 +157,12 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
       footer: footerLines(ctx, id, formatDateTime(ctx.now, ctx)),
     },
   };
+}
+
+/** Several regions: each region's ARN and what uses the certificate there. */
+function regionFacts(regions: NonNullable<RenewedNotice['regions']>, l: { arn: string; usedBy: string }, notAttached: string): Fact[] {
+  return regions.flatMap((r) => [
+    { label: `${l.arn} (${oneLine(r.region)})`, value: r.arn, mono: true, href: acmConsoleUrl(r.arn) },
+    { label: `${l.usedBy} (${oneLine(r.region)})`, value: r.inUseBy.length > 0 ? r.inUseBy.map(describeResource) : notAttached },
+  ]);
 }
