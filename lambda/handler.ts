@@ -88,8 +88,9 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
     remainingMs: () => context.getRemainingTimeInMillis(),
     ids: request.ids,
     force: request.force,
-    // ACM sends its expiry event daily per certificate: invalid items are mailed by the schedule only.
-    mailInvalidItems: request.trigger !== 'acm-expiry',
+    // ACM sends its expiry event daily per certificate, the ARI check runs 6-hourly: invalid items are
+    // mailed by the daily schedule only.
+    mailInvalidItems: request.trigger !== 'acm-expiry' && request.trigger !== 'ari-check',
   });
   metrics.addMetric('CertificatesRenewed', MetricUnit.Count, summary.renewed.length);
   metrics.addMetric('RenewalFailures', MetricUnit.Count, summary.failed.length);

@@ -53,7 +53,9 @@ import {
   MAX_CHECK_INTERVAL_MS,
   daysLeft,
   decide,
+  mayAskAri,
   nextAttemptAfterFailure,
+  nextLookAt,
   renewalTime,
   shouldMailFailure,
   urgency,
@@ -337,7 +339,7 @@ export class RenewalService {
       }
       if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
       if (await this.takePending(job, now)) return job;
-      job.renewalWindow = await this.refreshRenewalWindow(record);
+      job.renewalWindow = await this.refreshRenewalWindow(record, now);
       // Re-check with the fresh record: another run may have renewed it since the due query.
       const decision = decide({ ...record, renewalWindow: job.renewalWindow }, now);
       if (!decision.due) {
@@ -494,9 +496,13 @@ export class RenewalService {
     return false;
   }
 
-  /** Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. */
-  private async refreshRenewalWindow(record: CertificateRecord): Promise<RenewalWindow | undefined> {
+  /**
+   * Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. Not before
+   * the CA's Retry-After: until then the window it last gave stands.
+   */
+  private async refreshRenewalWindow(record: CertificateRecord, now: Date): Promise<RenewalWindow | undefined> {
     if (!record.ariCertId || !record.acmArn) return record.renewalWindow;
+    if (!mayAskAri(record.renewalWindow, now)) return record.renewalWindow;
     try {
       return (await this.deps.ca.renewalInfo(record.directoryUrl, record.ariCertId)) ?? undefined;
     } catch (e) {
@@ -614,7 +620,7 @@ export class RenewalService {
       window = await withTimeout(ca.renewalInfo(record.directoryUrl, installed.ariCertId), 5_000).catch(() => undefined);
     }
     const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
-    const nextCheckAt = Outbox.nextCheck(new Date(Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS)), job.owed, now);
+    const nextCheckAt = Outbox.nextCheck(nextLookAt({ ariCertId: installed.ariCertId, renewalWindow: window }, renewAt.time, now), job.owed, now);
     const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
       lastOutcome: { at: now.toISOString(), result: how.firstIssuance ? 'issued' : 'renewed' },
       failureCount: 0,

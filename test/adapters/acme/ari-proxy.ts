@@ -42,8 +42,13 @@ export interface AriProxy {
   exchanges: Exchange[];
   /** When it returns an answer, the proxy sends that instead of forwarding (e.g. a 429 problem). */
   intercept?: (exchange: Omit<Exchange, 'status' | 'problemType' | 'replayNonce'>) => RenewalInfoAnswer | undefined;
-  /** Decides the answer to `GET /renewal-info/<certId>`. */
+  /** Decides the answer to `GET /renewal-info/<certId>`; by default the window set with `moveWindow`, else 404. */
   answerRenewalInfo: (certId: string) => RenewalInfoAnswer;
+  /**
+   * Sets the window the default `answerRenewalInfo` gives for `certId` (a drill: a window in the past),
+   * with a Retry-After in seconds (default 21600, Let's Encrypt's 6 h).
+   */
+  moveWindow(certId: string, window: { start: Date; end: Date }, retryAfterSeconds?: number): void;
   /** When set, rewrites authorization objects on their way to the client (e.g. to drop dns-01). */
   rewriteAuthorization?: (authz: { challenges: Array<{ type: string }> } & Record<string, unknown>) => unknown;
   /** Points the proxy at another pebble (its base https URL and TLS CA). */
@@ -57,6 +62,7 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
   const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]);
   let upstream = { base: upstreamBase, ca: upstreamCaPem };
   let newOrderPath = '';
+  const windows = new Map<string, RenewalInfoAnswer>();
 
   const proxy: AriProxy = {
     directoryUrl: '',
@@ -64,7 +70,15 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
     renewalInfoRequests: [],
     newOrderPayloads: [],
     exchanges: [],
-    answerRenewalInfo: () => ({ status: 404, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'unknown certificate' } }),
+    answerRenewalInfo: (certId) =>
+      windows.get(certId) ?? { status: 404, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'unknown certificate' } },
+    moveWindow(certId, window, retryAfterSeconds = 21_600) {
+      windows.set(certId, {
+        status: 200,
+        body: { suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() } },
+        headers: { 'retry-after': String(retryAfterSeconds) },
+      });
+    },
     setUpstream(baseUrl, caPem) {
       upstream = { base: baseUrl, ca: caPem };
     },
