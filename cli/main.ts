@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { KEY_TYPES } from '../lambda/domain/model.js';
 import { CertbeatError } from '../lambda/domain/errors.js';
 import { addCommand } from './commands/add.js';
+import { budgetCommand } from './commands/budget.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listCommand, removeCommand, setStatusCommand, showCommand } from './commands/inventory.js';
 import { renewCommand, runCommand, unlockCommand } from './commands/renewals.js';
@@ -81,6 +82,14 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }) => {
       code = await listCommand(context(program), o);
+    });
+
+  program
+    .command('budget')
+    .description('rate-limit and quota budgets: orders per account (3 h), per domain (7 days), ACM imports (365 days)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) => {
+      code = await budgetCommand(context(program), o);
     });
 
   program

@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AcmCertificateStore } from './adapters/acm/acm-certificate-store.js';
 import { AcmeCertificateAuthority } from './adapters/acme/acme-certificate-authority.js';
 import { DynamoDbInventory } from './adapters/dynamodb/dynamodb-inventory.js';
+import { DynamoDbBudgetStore } from './adapters/dynamodb/dynamodb-budget-store.js';
 import { Route53DnsSolver } from './adapters/route53/route53-dns-solver.js';
 import { SecretsManagerSecretStore } from './adapters/secretsmanager/secretsmanager-secret-store.js';
 import { NodeDnsLookup } from './adapters/dns/node-dns-lookup.js';
@@ -66,6 +67,7 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
     pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),
+    budget: new DynamoDbBudgetStore({ client: DynamoDBDocumentClient.from(clients.dynamodb), tableName: config.tableName }),
   };
 }
 

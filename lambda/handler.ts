@@ -79,7 +79,7 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
   logger.info('run started', { trigger: request.trigger, ids: request.ids });
   if (request.trigger === 'digest') {
     const recipients = config.digestRecipients.length > 0 ? config.digestRecipients : config.defaultRecipients;
-    const digest = await sendDigest({ inventory: adapters.inventory, notifier: adapters.notifier, clock: systemClock }, recipients);
+    const digest = await sendDigest({ inventory: adapters.inventory, notifier: adapters.notifier, clock: systemClock, budget: adapters.budget }, recipients);
     logger.info('digest', digest);
     return { digest };
   }

@@ -3,6 +3,7 @@
  * recipients. The trigger (a schedule, or the handler event `{ "action": "digest" }`) lives elsewhere;
  * this is the pure step from inventory to mail.
  */
+import { OrderBudget, type BudgetStore } from './budget.js';
 import { toCertbeatError } from './errors.js';
 import { renderDigest } from './mail/digest.js';
 import type { Clock, Inventory, Notifier } from './ports.js';
@@ -13,6 +14,8 @@ export interface DigestDeps {
   clock: Clock;
   /** Shown in the mail; defaults to `certbeat`. */
   productName?: string;
+  /** The rate-limit and quota counts; the digest shows where they stand. */
+  budget?: BudgetStore;
 }
 
 /**
@@ -28,7 +31,8 @@ export async function sendDigest(deps: DigestDeps, recipients: string[]): Promis
   if (to.length === 0) return { sent: false, certificates: 0 };
   try {
     const batch = await deps.inventory.listAll();
-    const mail = renderDigest({ records: batch.records, invalid: batch.invalid }, { now: deps.clock.now(), productName: deps.productName });
+    const budget = deps.budget ? await new OrderBudget(deps.budget, () => deps.clock.now()).status().catch(() => undefined) : undefined;
+    const mail = renderDigest({ records: batch.records, invalid: batch.invalid, budget }, { now: deps.clock.now(), productName: deps.productName });
     await deps.notifier.send({ to, ...mail });
     return { sent: true, certificates: batch.records.length };
   } catch (e) {

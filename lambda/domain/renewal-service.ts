@@ -11,6 +11,7 @@
  * resumes its order, and adopts an import whose answer was lost instead of importing twice; a mail SES
  * did not take waits in the record's outbox and is sent again.
  */
+import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
 import { chunk, mapLimit } from './concurrency.js';
 import {
   CertbeatError,
@@ -93,6 +94,8 @@ export interface RenewalServiceDeps {
   minStartMs?: number;
   /** Time kept back at the end for import, records and clean-up (ms). */
   reserveMs?: number;
+  /** Rate-limit and quota counts (lambda/domain/budget.ts); absent: no budget is kept. */
+  budget?: BudgetStore;
 }
 
 export interface RunOptions {
@@ -120,6 +123,7 @@ interface RunState {
   options: RunOptions;
   summary: RunSummary;
   gate: RateLimitGate;
+  budget?: OrderBudget;
 }
 
 interface Job {
@@ -174,7 +178,12 @@ export class RenewalService {
 
   async run(options: RunOptions): Promise<RunSummary> {
     const { inventory, clock, log } = this.deps;
-    const state: RunState = { options, summary: emptySummary(), gate: new RateLimitGate() };
+    const state: RunState = {
+      options,
+      summary: emptySummary(),
+      gate: new RateLimitGate(),
+      budget: this.deps.budget ? new OrderBudget(this.deps.budget, () => clock.now()) : undefined,
+    };
     const { summary } = state;
     const batch = options.ids
       ? await this.loadByIds(options.ids, options.force ?? false, summary)
@@ -190,7 +199,8 @@ export class RenewalService {
       }
     }
 
-    const waves = chunk(batch.records, this.deps.waveSize ?? 50);
+    // ARI renewals first (exempt from LE's limits), then the most urgent: what a budget leaves out waits.
+    const waves = chunk(byPriority(batch.records, clock.now()), this.deps.waveSize ?? 50);
     for (const [w, wave] of waves.entries()) {
       const stop = options.signal?.aborted
         ? 'interrupted: the run was stopped before it got to this certificate'
@@ -204,6 +214,10 @@ export class RenewalService {
         break;
       }
       await this.runWave(wave, state);
+    }
+    if (state.budget) {
+      const warning = await state.budget.status().then((s) => s.warning, () => undefined);
+      if (warning) log.warn('ACM import quota', { warning });
     }
     log.info('run finished', {
       renewed: summary.renewed.length,
@@ -364,6 +378,17 @@ export class RenewalService {
       }
       if (options.signal?.aborted) throw interrupted();
       state.gate.check(gateKey(record), record.directoryUrl);
+      // A resumed order is no new order; anything else must fit the budget, or waits until it does.
+      const refused = record.pendingOrderUrl ? undefined : await state.budget?.refusal(record).catch((e) => {
+        log.warn('budget unavailable; ordering without it', { id: record.id, error: toCertbeatError(e).message });
+        return undefined;
+      });
+      if (refused) {
+        await this.settleEarly(job, { nextCheckAt: refused.retryAt.toISOString() }, options);
+        summary.skipped.push({ id: record.id, reason: `order budget: ${refused.reason}; next try ${refused.retryAt.toISOString()}` });
+        log.warn('not ordered: over budget', { id: record.id, reason: refused.reason, nextCheckAt: refused.retryAt.toISOString() });
+        return { ...job, done: true };
+      }
       try {
         job.order = await ca.placeOrder({
           certificateId: record.id,
@@ -377,6 +402,9 @@ export class RenewalService {
       } catch (e) {
         state.gate.note(gateKey(record), e);
         throw e;
+      }
+      if (job.order.orderUrl !== record.pendingOrderUrl) {
+        await state.budget?.noteOrder(record).catch((e) => log.warn('order not counted in the budget', { id: record.id, error: toCertbeatError(e).message }));
       }
       job.challenges = job.order.challenges.map((c) => ({ ...c, zoneId: zoneFor(c.identifier, zoneIds) }));
     } catch (e) {
@@ -557,6 +585,7 @@ export class RenewalService {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
       await inventory.saveProgress(record.id, owner, { importingSerial: issued.serial });
       arn = await this.importOnce(job);
+      await state.budget?.noteImport().catch((e) => log.warn('import not counted in the budget', { id: record.id, error: toCertbeatError(e).message }));
     } catch (e) {
       job.importRefused = isDefiniteRefusal(e);
       await this.keepPending(job);

@@ -13,6 +13,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { BUDGET_ITEM_ID } from '../../domain/budget.js';
 import { CertbeatError, ConfigurationError, LeaseHeldError, TransientError } from '../../domain/errors.js';
 import type { CertificateRecord, InvalidItem, Lease, OwedMail, PublishedTxt } from '../../domain/model.js';
 import type { DueBatch, Inventory, OutcomeUpdate, RunProgress } from '../../domain/ports.js';
@@ -112,7 +113,8 @@ export class DynamoDbInventory implements Inventory {
           new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey, Limit: this.pageSize }),
         ),
       );
-      items.push(...(page.Items ?? []));
+      // The budget item (lambda/domain/budget.ts) shares the table; it is not a certificate.
+      items.push(...(page.Items ?? []).filter((i) => i.id !== BUDGET_ITEM_ID));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return split(items);
