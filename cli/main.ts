@@ -60,9 +60,11 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .option('--eab-secret <secret>', 'Secrets Manager secret with { "keyId", "hmacKey" } for External Account Binding')
     .addOption(new Option('--key-type <type>', 'key algorithm').choices([...KEY_TYPES]).default('ec256'))
     .option('--owner <mail>', 'owner mail address, repeatable (default: the deployment\'s recipients)', collect)
+    .option('--profile <name>', 'ACME profile to order, as the CA lists it (Let\'s Encrypt: classic, tlsserver, shortlived)')
+    .option('--profile-fallback <name>', 'what to order when the CA refuses the profile: another profile, or "none"')
     .option('--no-zone-check', 'do not check that a hosted zone covers every name')
     .option('--replace', 'change the configuration of an existing certificate (keeps its certificate and history)')
-    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; replace?: boolean }) => {
+    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; profile?: string; profileFallback?: string; zoneCheck: boolean; replace?: boolean }) => {
       code = await addCommand(context(program), {
         id,
         names: o.name,
@@ -71,6 +73,8 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
         eabSecret: o.eabSecret,
         keyType: o.keyType,
         owners: o.owner,
+        profile: o.profile,
+        profileFallback: o.profileFallback,
         zoneCheck: o.zoneCheck,
         replace: o.replace,
       });

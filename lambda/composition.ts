@@ -2,6 +2,7 @@
  * Wires adapters to the renewal service from a runtime config and a set of SDK clients. Shared by the
  * Lambda handler, the CLI and the end-to-end tests, so all three run the same code path.
  */
+import { profileFinding } from './domain/profiles.js';
 import { readFileSync } from 'node:fs';
 import type { ACMClient } from '@aws-sdk/client-acm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -82,7 +83,7 @@ export function createRenewalService(
   const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
   return new RenewalService({
     ...adapters,
-    preflight: preflightFor(config, lookup, adapters.dns),
+    preflight: preflightFor(config, lookup, adapters.dns, (url) => adapters.ca.profiles(url)),
     isBlocking: isBlockingForRenewal,
     clock,
     log,
@@ -93,9 +94,15 @@ export function createRenewalService(
 }
 
 /** The pre-flight checks as a run (and `certbeat doctor`) performs them for this deployment. */
-export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pick<DnsSolver, 'zoneDetails'>) {
-  return (request: PreflightRequest): Promise<Finding[]> =>
-    runPreflight(
+export function preflightFor(
+  config: RuntimeConfig,
+  lookup: DnsLookup,
+  zones: Pick<DnsSolver, 'zoneDetails'>,
+  /** The directory's `meta.profiles`; when given, a configured profile is checked against it (a warning). */
+  profiles?: (directoryUrl: string) => Promise<Record<string, string>>,
+) {
+  return async (request: PreflightRequest): Promise<Finding[]> => {
+    const findings = await runPreflight(
       {
         ...request,
         region: config.region,
@@ -103,6 +110,12 @@ export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pi
       },
       { dns: lookup, zones },
     );
+    const { record } = request;
+    if (!profiles || !record.profile) return findings;
+    const advertised = await profiles(record.directoryUrl).catch(() => undefined);
+    const finding = advertised && profileFinding(record.profile, record.profileFallback, advertised, record.directoryUrl);
+    return finding ? [...findings, finding] : findings;
+  };
 }
 
 /** Whether a failing finding stops an order. A renewal keeps the key type ACM already has, so a changed keyType is reported, not blocking. */

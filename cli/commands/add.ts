@@ -28,6 +28,9 @@ export interface AddInput {
   eabSecret?: string;
   keyType?: string;
   owners?: string[];
+  /** ACME profile to order (draft-ietf-acme-profiles) and what to order when the CA refuses it. */
+  profile?: string;
+  profileFallback?: string;
   /** Check that a hosted zone covers every name (default true). */
   zoneCheck?: boolean;
   /** Replace the configuration of an existing certificate (its runtime state is kept). */
@@ -76,6 +79,8 @@ export async function addCertificate(deps: AddDeps, input: AddInput): Promise<Ce
       ...(input.eabSecret !== undefined ? { eabSecretId: input.eabSecret } : {}),
       ...(input.keyType !== undefined ? { keyType: input.keyType } : {}),
       ...(input.owners !== undefined ? { owners: input.owners } : {}),
+      ...(input.profile !== undefined ? { profile: input.profile } : {}),
+      ...(input.profileFallback !== undefined ? { profileFallback: input.profileFallback } : {}),
     },
     { applyDefaults: true },
   );
@@ -140,6 +145,8 @@ function asOption(problem: string): string {
     .replace(/^directoryUrl:/, '--ca (directoryUrl):')
     .replace(/^keyType:/, '--key-type (keyType):')
     .replace(/^eabSecretId:/, '--eab-secret (eabSecretId):')
+    .replace(/^profile:/, '--profile (profile):')
+    .replace(/^profileFallback:/, '--profile-fallback (profileFallback):')
     .replace(/^zones\[/, '--zone [');
 }
 
@@ -148,7 +155,7 @@ export async function addCommand(ctx: CliContext, input: AddInput): Promise<Exit
   const record = await addCertificate({ inventory, dns, clock: ctx.clock }, input);
   const { out } = ctx;
   out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', record.id)}: ${record.names.join(', ')}`);
-  out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
+  out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.profile ? `, profile ${record.profile}${record.profileFallback ? ` (else ${record.profileFallback})` : ''}` : ''}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
   out.line(`  first issuance on the next scheduled run, or now with: certbeat renew ${record.id}`);
   return EXIT.ok;
 }

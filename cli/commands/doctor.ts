@@ -31,7 +31,7 @@ export interface DoctorReport {
 /** Runs the pre-flight checks of one certificate, exactly as a run does before ordering. */
 export async function diagnose(
   record: CertificateRecord,
-  deps: { config: RuntimeConfig; dns: DnsSolver; store: CertificateStore; lookup: DnsLookup },
+  deps: { config: RuntimeConfig; dns: DnsSolver; store: CertificateStore; lookup: DnsLookup; ca?: { profiles(directoryUrl: string): Promise<Record<string, string>> } },
 ): Promise<DoctorReport> {
   // Name by name, so that one name without a zone does not hide the zones of the others.
   const zoneIds: Record<string, string> = {};
@@ -44,7 +44,8 @@ export async function diagnose(
   }
   const stored = record.acmArn ? await deps.store.describe(record.acmArn) : undefined;
   // The same checks and the same blocking rule as every run.
-  const findings = await preflightFor(deps.config, deps.lookup, deps.dns)({
+  // The profile check (meta.profiles) only when a CA adapter is given: doctor passes it.
+  const findings = await preflightFor(deps.config, deps.lookup, deps.dns, deps.ca && ((url) => deps.ca!.profiles(url)))({
     record,
     zoneIds,
     storedKeyType: stored?.keyAlgorithm,
@@ -56,7 +57,7 @@ export async function diagnose(
 
 export async function doctorCommand(ctx: CliContext, id: string | undefined, opts: { json?: boolean }): Promise<ExitCode> {
   const target = await ctx.getTarget();
-  const { inventory, dns, store } = await ctx.adapters();
+  const { inventory, dns, store, ca } = await ctx.adapters();
   const lookup = await ctx.lookup();
   let records: CertificateRecord[];
   let invalid: Array<{ id: string; problems: string[] }> = [];
@@ -69,7 +70,7 @@ export async function doctorCommand(ctx: CliContext, id: string | undefined, opt
   }
 
   const reports: DoctorReport[] = [];
-  for (const record of records) reports.push(await diagnose(record, { config: target.config, dns, store, lookup }));
+  for (const record of records) reports.push(await diagnose(record, { config: target.config, dns, store, lookup, ca }));
   const failing = reports.filter((r) => !r.ok).length + invalid.length;
 
   if (opts.json) {

@@ -70,6 +70,7 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
     ['names', record.names.join(', ')],
     ['state', out.paint(typeof state === 'string' ? undefined : state.style, typeof state === 'string' ? state : state.text)],
     ['CA', record.directoryUrl],
+    ...(record.profile ? [['profile', `${record.profile}${record.profileFallback ? ` (if refused: ${record.profileFallback})` : ''}`] as [string, string]] : []),
     ['key type', record.keyType + (acm?.keyAlgorithm && acm.keyAlgorithm !== record.keyType ? ` (ACM has ${acm.keyAlgorithm})` : '')],
     ['owners', record.owners.length ? record.owners.join(', ') : 'the default recipients'],
     ['zones', Object.keys(record.zones).length ? Object.entries(record.zones).map(([n, z]) => `${n}=${z}`).join(', ') : 'found by name'],

@@ -17,6 +17,10 @@ export interface RenewedNotice {
   directoryUrl: string;
   inUseBy: string[];
   nextCheckAt: Date;
+  /** The ACME profile ordered (absent: the CA's default). */
+  profile?: string;
+  /** The configured profile was refused and the fallback ordered: which and why. */
+  profileNote?: string;
 }
 
 /** A pre-flight or post-failure finding: what is wrong, and how to fix it. */

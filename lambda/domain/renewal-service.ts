@@ -398,7 +398,9 @@ export class RenewalService {
           keyType: job.keyType,
           replacesAriCertId: record.ariCertId,
           resumeOrderUrl: record.pendingOrderUrl,
+          ...(record.profile ? { profile: record.profile, profileFallback: record.profileFallback } : {}),
         });
+        if (job.order.profileNote) log.warn('profile refused; ordered the fallback', { id: record.id, note: job.order.profileNote });
       } catch (e) {
         state.gate.note(gateKey(record), e);
         throw e;
@@ -691,6 +693,8 @@ export class RenewalService {
         directoryUrl: record.directoryUrl,
         inUseBy,
         nextCheckAt,
+        ...(job.order?.profile ? { profile: job.order.profile } : {}),
+        ...(job.order?.profileNote ? { profileNote: job.order.profileNote } : {}),
       },
       record,
       state,

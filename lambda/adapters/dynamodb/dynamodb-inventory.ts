@@ -157,6 +157,10 @@ export class DynamoDbInventory implements Inventory {
       const remove: string[] = [];
       if (config.eabSecretId !== undefined) set.push(`${e.n('eabSecretId')} = ${e.v(config.eabSecretId)}`);
       else remove.push(e.n('eabSecretId'));
+      for (const field of ['profile', 'profileFallback'] as const) {
+        if (config[field] !== undefined) set.push(`${e.n(field)} = ${e.v(config[field])}`);
+        else remove.push(e.n(field));
+      }
       if (config.status === 'active') set.push(`${e.n('dueShard')} = ${e.v(TABLE_KEYS.activeShard)}`);
       else remove.push(e.n('dueShard'));
 

@@ -60,6 +60,7 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
             { label: 'Issuer', value: n.issuer },
             { label: 'CA', value: caLabel(n.directoryUrl) },
             { label: 'Key type', value: keyTypeLabel(n.record.keyType) },
+            ...(n.profile || n.record.profile ? [{ label: 'Profile', value: n.profile ?? `${n.record.profile} (not confirmed by the CA)` }] : []),
             { label: 'Certificate id', value: id },
           ],
         },
@@ -75,6 +76,7 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
           kind: 'facts',
           title: 'Next',
           facts: [
+            ...(n.profileNote ? [{ label: 'Profile fallback', value: `${n.profileNote}. Update the certificate's profile (certbeat add --profile) to one the CA offers.` }] : []),
             {
               label: 'Next check',
               value: `${formatDateTime(n.nextCheckAt)} — ${product} looks at the certificate again then and renews it when it is due`,
