@@ -133,6 +133,8 @@ const certificateShape = z.strictObject({
   ca: ca.optional(),
   keyType: z.unknown().optional(),
   owners: z.unknown().optional(),
+  profile: z.unknown().optional(),
+  profileFallback: z.unknown().optional(),
 });
 
 /** Config-file field that a record-validation problem is about (the record names some differently). */
@@ -167,6 +169,8 @@ const certificate = certificateShape.transform((c, ctx): CertificateConfig => {
       eabSecretId: custom?.eabSecretName,
       keyType: c.keyType,
       owners: c.owners,
+      ...(c.profile !== undefined ? { profile: c.profile } : {}),
+      ...(c.profileFallback !== undefined ? { profileFallback: c.profileFallback } : {}),
     },
     { applyDefaults: true },
   );
