@@ -154,6 +154,10 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     const ordered = (order.identifiers ?? []).map((i) => normalizeName(i.value)).sort();
     if (ordered.join(',') !== [...names].sort().join(',')) return fresh('the order is for other names');
     if (order.status === 'invalid') return fresh('the order is invalid', { problem: (order.error as AcmeProblem | undefined)?.type });
+    const orderedProfile = (order as { profile?: string }).profile;
+    if (request.profile && orderedProfile && orderedProfile !== request.profile && order.status === 'pending') {
+      return fresh(`the order is for profile ${orderedProfile}, the certificate now asks for ${request.profile}`);
+    }
     if (order.status !== 'valid' && order.expires && Date.parse(order.expires) <= this.opts.clock.now().getTime()) {
       return fresh('the order has expired');
     }
