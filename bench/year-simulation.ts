@@ -8,8 +8,10 @@
  * What is modelled, and what is not:
  * - Scheduled runs every `scheduleHours` (24: certbeat's daily schedule) at a fixed minute. Retries
  *   wait for the next run: the retry ladder's 1 h is a `nextCheckAt`, not a trigger.
- * - Optionally a light ARI check every `lightCheckHours` (issue 8 item 2, not built yet): it asks
- *   renewalInfo and renews only certificates whose ARI window has opened; it does not retry failures.
+ * - Optionally a light check every `lightCheckHours` (issue 8 item 2, `{"action":"ari-check"}`): the
+ *   same due query as the daily run. The certificates then carry an ARI id, so the policy looks at each
+ *   again when the CA may be asked again (`nextLookAt`: 6 h without a Retry-After), and a certificate
+ *   whose renewal time or retry has come is picked up by the next check, not the next day.
  * - The CA offers ARI, but outside the drill its window is absent, so the lifetime rule applies (⅓ left,
  *   ½ under 10 days). On the drill day a share of the fleet gets a window entirely in the past.
  * - Each attempt is one new order; it fails with a Markov chain (a failure makes the next attempt of
@@ -18,7 +20,7 @@
  * - Issuance completes `latency` after the run starts; the CA backdates notBefore by `backdateMs`
  *   (Let's Encrypt: 1 h). Lambda time limits and per-run concurrency are not modelled.
  */
-import { MAX_CHECK_INTERVAL_MS, SHORT_LIFETIME_MS, decide, nextAttemptAfterFailure, renewalTime } from '../lambda/domain/renewal-policy.js';
+import { SHORT_LIFETIME_MS, decide, nextAttemptAfterFailure, nextLookAt, renewalTime } from '../lambda/domain/renewal-policy.js';
 import type { CertificateRecord, RenewalWindow } from '../lambda/domain/model.js';
 
 const MINUTE = 60_000;
@@ -158,6 +160,8 @@ export function simulateYear(options: SimulationOptions): SimulationResult {
         notAfter: iso(notBefore + L),
         failureCount: 0,
         nextCheckAt: iso(t0),
+        // With the light check the CA's ARI is asked on its cadence (certbeat records the id of every LE certificate).
+        ...(o.lightCheckHours ? { ariCertId: `aki.${i}` } : {}),
       },
     };
   });
@@ -210,8 +214,8 @@ export function simulateYear(options: SimulationOptions): SimulationResult {
     r.renewalWindow = undefined;
     cert.ariWindow = undefined;
     cert.drilledAt = undefined;
-    // As the service records a renewal: next look at the renewal point, or within a day.
-    setNextCheck(cert, Math.min(renewalTime(r).time.getTime(), at + MAX_CHECK_INTERVAL_MS));
+    // As the service records a renewal: next look at the renewal point, within a day, or when ARI is asked again.
+    setNextCheck(cert, nextLookAt(r, renewalTime(r).time, new Date(at)).getTime());
   }
 
   function setNextCheck(cert: Cert, ms: number): void {
@@ -231,14 +235,9 @@ export function simulateYear(options: SimulationOptions): SimulationResult {
     }
   }
 
+  /** The light check is the daily run's due query: what it finds depends on the `nextCheckAt`s written. */
   function lightCheck(now: number): void {
-    const date = new Date(now);
-    for (const cert of fleet) {
-      if (!cert.ariWindow) continue; // the CA advises nothing unusual for this one
-      cert.record.renewalWindow = cert.ariWindow;
-      const decision = decide(cert.record, date);
-      if (decision.due && decision.reason === 'ari-window') attempt(cert, now);
-    }
+    scheduledRun(now);
   }
 
   const step = Math.min(o.scheduleHours, o.lightCheckHours ?? Infinity) * HOUR;

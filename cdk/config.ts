@@ -153,6 +153,8 @@ const certificateShape = z.strictObject({
   keyType: z.unknown().optional(),
   owners: z.unknown().optional(),
   acmArn: z.unknown().optional(),
+  profile: z.unknown().optional(),
+  profileFallback: z.unknown().optional(),
 });
 
 /** Config-file field that a record-validation problem is about (the record names some differently). */
@@ -195,6 +197,8 @@ const certificate = certificateShape.transform((c, ctx): DeployedCertificate & {
       eabSecretId: custom?.eabSecretName,
       keyType: c.keyType,
       owners: c.owners,
+      ...(c.profile !== undefined ? { profile: c.profile } : {}),
+      ...(c.profileFallback !== undefined ? { profileFallback: c.profileFallback } : {}),
     },
     { applyDefaults: true },
   );

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { KEY_TYPES } from '../lambda/domain/model.js';
 import { CertbeatError } from '../lambda/domain/errors.js';
 import { addCommand } from './commands/add.js';
+import { budgetCommand } from './commands/budget.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listCommand, removeCommand, setStatusCommand, showCommand } from './commands/inventory.js';
 import { renewCommand, runCommand, unlockCommand } from './commands/renewals.js';
@@ -76,6 +77,8 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .option('--eab-secret <secret>', 'Secrets Manager secret with { "keyId", "hmacKey" } for External Account Binding')
     .addOption(new Option('--key-type <type>', 'key algorithm').choices([...KEY_TYPES]).default('ec256'))
     .option('--owner <mail>', 'owner mail address, repeatable (default: the deployment\'s recipients)', collect)
+    .option('--profile <name>', 'ACME profile to order, as the CA lists it (Let\'s Encrypt: classic, tlsserver, shortlived)')
+    .option('--profile-fallback <name>', 'what to order when the CA refuses the profile: another profile, or "none"')
     .option('--no-zone-check', 'do not check that a hosted zone covers every name')
     .option('--replace', 'change the configuration of an existing certificate (keeps its certificate, history and paused state)')
     .option('--arn <arn>', 'adopt this certificate already imported into ACM: renewals re-import under its ARN (names must match; key type defaults to its own)')
@@ -85,7 +88,7 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
       'certbeat add web --replace --name example.com --name www.example.com --owner web-team@example.com',
       'certbeat add shop --name shop.example.com --arn arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-…',
     ))
-    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; replace?: boolean; arn?: string }, cmd: Command) => {
+    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; profile?: string; profileFallback?: string; replace?: boolean; arn?: string }, cmd: Command) => {
       code = await addCommand(context(program), {
         id,
         names: o.name,
@@ -96,6 +99,8 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
         keyType: o.arn && cmd.getOptionValueSource('keyType') === 'default' ? undefined : o.keyType,
         arn: o.arn,
         owners: o.owner,
+        profile: o.profile,
+        profileFallback: o.profileFallback,
         zoneCheck: o.zoneCheck,
         replace: o.replace,
       });
@@ -108,6 +113,14 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .addHelpText('after', examples('certbeat list', 'certbeat list --json | jq -r \'.certificates[] | select(.daysLeft != null and .daysLeft < 14) | .id\''))
     .action(async (o: { json?: boolean }) => {
       code = await listCommand(context(program), o);
+    });
+
+  program
+    .command('budget')
+    .description('rate-limit and quota budgets: orders per account (3 h), per domain (7 days), ACM imports (365 days)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) => {
+      code = await budgetCommand(context(program), o);
     });
 
   program

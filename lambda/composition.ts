@@ -2,6 +2,7 @@
  * Wires adapters to the renewal service from a runtime config and a set of SDK clients. Shared by the
  * Lambda handler, the CLI and the end-to-end tests, so all three run the same code path.
  */
+import { profileFinding } from './domain/profiles.js';
 import { readFileSync } from 'node:fs';
 import type { ACMClient } from '@aws-sdk/client-acm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AcmCertificateStore } from './adapters/acm/acm-certificate-store.js';
 import { AcmeCertificateAuthority } from './adapters/acme/acme-certificate-authority.js';
 import { DynamoDbInventory } from './adapters/dynamodb/dynamodb-inventory.js';
+import { DynamoDbBudgetStore } from './adapters/dynamodb/dynamodb-budget-store.js';
 import { Route53DnsSolver } from './adapters/route53/route53-dns-solver.js';
 import { SecretsManagerSecretStore } from './adapters/secretsmanager/secretsmanager-secret-store.js';
 import { NodeDnsLookup } from './adapters/dns/node-dns-lookup.js';
@@ -72,6 +74,7 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
     pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),
+    budget: new DynamoDbBudgetStore({ client: DynamoDBDocumentClient.from(clients.dynamodb), tableName: config.tableName }),
   };
 }
 
@@ -87,7 +90,7 @@ export function createRenewalService(
   return new RenewalService({
     ...adapters,
     homeRegion: config.region,
-    preflight: preflightFor(config, lookup, adapters.dns),
+    preflight: preflightFor(config, lookup, adapters.dns, (url) => adapters.ca.profiles(url)),
     isBlocking: isBlockingForRenewal,
     clock,
     log,
@@ -99,9 +102,15 @@ export function createRenewalService(
 }
 
 /** The pre-flight checks as a run (and `certbeat doctor`) performs them for this deployment. */
-export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pick<DnsSolver, 'zoneDetails'>) {
-  return async (request: PreflightRequest): Promise<Finding[]> => [
-    ...(await runPreflight(
+export function preflightFor(
+  config: RuntimeConfig,
+  lookup: DnsLookup,
+  zones: Pick<DnsSolver, 'zoneDetails'>,
+  /** The directory's `meta.profiles`; when given, a configured profile is checked against it (a warning). */
+  profiles?: (directoryUrl: string) => Promise<Record<string, string>>,
+) {
+  return async (request: PreflightRequest): Promise<Finding[]> => {
+    const findings = await runPreflight(
       {
         ...request,
         // The primary region of a certificate with `regions` (where `acmArn` and its users are).
@@ -109,10 +118,15 @@ export function preflightFor(config: RuntimeConfig, lookup: DnsLookup, zones: Pi
         caaIdentities: caaIdentitiesFor(request.record.directoryUrl, config.caaIdentities[request.record.directoryUrl]),
       },
       { dns: lookup, zones },
-    )),
+    );
+    const { record } = request;
     // An adopted ARN (issue 9): exists, IMPORTED, the configured names, a key algorithm certbeat orders.
-    ...(isBeingAdopted(request.record) ? adoptionFindings(request.record, request.stored) : []),
-  ];
+    if (isBeingAdopted(record)) findings.push(...adoptionFindings(record, request.stored));
+    if (!profiles || !record.profile) return findings;
+    const advertised = await profiles(record.directoryUrl).catch(() => undefined);
+    const finding = advertised && profileFinding(record.profile, record.profileFallback, advertised, record.directoryUrl);
+    return finding ? [...findings, finding] : findings;
+  };
 }
 
 /** Whether a failing finding stops an order. A renewal keeps the key type ACM already has, so a changed keyType is reported, not blocking. */

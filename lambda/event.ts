@@ -8,6 +8,7 @@ import type { CertificateStore } from './domain/ports.js';
 
 const renew = z.object({ action: z.literal('renew'), certificateId: z.string().check(z.minLength(1)) });
 const digest = z.object({ action: z.literal('digest') });
+const ariCheck = z.object({ action: z.literal('ari-check') });
 const run = z.object({ action: z.literal('run'), reason: z.optional(z.string()) });
 const acmExpiry = z.object({
   source: z.literal('aws.acm'),
@@ -17,7 +18,7 @@ const acmExpiry = z.object({
 const schedule = z.looseObject({ source: z.string() });
 
 export interface RunRequest {
-  trigger: 'schedule' | 'deploy' | 'renew-now' | 'acm-expiry' | 'manual' | 'digest';
+  trigger: 'schedule' | 'deploy' | 'renew-now' | 'acm-expiry' | 'manual' | 'digest' | 'ari-check';
   /** Only these certificates; absent means every due certificate. */
   ids?: string[];
   /** Renew even outside the window ("renew now"). */
@@ -30,6 +31,9 @@ export function parseEvent(event: unknown): RunRequest {
   const r = renew.safeParse(event);
   if (r.success) return { trigger: 'renew-now', ids: [r.data.certificateId], force: true };
   if (digest.safeParse(event).success) return { trigger: 'digest' };
+  // The 6-hourly light check: the same due query (ARI certificates are due when their ARI is to be asked
+  // again, see nextLookAt in renewal-policy.ts); invalid items are not mailed again.
+  if (ariCheck.safeParse(event).success) return { trigger: 'ari-check' };
   const m = run.safeParse(event);
   if (m.success) return { trigger: m.data.reason === 'deploy' ? 'deploy' : 'manual' };
   // ACM sends this event daily for every certificate in the account close to expiry, certbeat's or not:
@@ -40,7 +44,7 @@ export function parseEvent(event: unknown): RunRequest {
     return { trigger: 'schedule' };
   }
   throw new ConfigurationError('unrecognised event', {
-    remediation: 'Invoke with {"action":"run"}, {"action":"renew","certificateId":"<id>"}, {"action":"digest"}, or from the schedule.',
+    remediation: 'Invoke with {"action":"run"}, {"action":"renew","certificateId":"<id>"}, {"action":"digest"}, {"action":"ari-check"}, or from the schedule.',
   });
 }
 

@@ -81,7 +81,7 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
   logger.info('run started', { trigger: request.trigger, ids: request.ids });
   if (request.trigger === 'digest') {
     const recipients = config.digestRecipients.length > 0 ? config.digestRecipients : config.defaultRecipients;
-    const digest = await sendDigest({ inventory: adapters.inventory, notifier: adapters.notifier, clock: systemClock, timeZone: config.timeZone }, recipients);
+    const digest = await sendDigest({ inventory: adapters.inventory, notifier: adapters.notifier, clock: systemClock, timeZone: config.timeZone, budget: adapters.budget }, recipients);
     logger.info('digest', digest);
     return { digest };
   }
@@ -90,8 +90,9 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
     remainingMs: () => context.getRemainingTimeInMillis(),
     ids: request.ids,
     force: request.force,
-    // ACM sends its expiry event daily per certificate: invalid items are mailed by the schedule only.
-    mailInvalidItems: request.trigger !== 'acm-expiry',
+    // ACM sends its expiry event daily per certificate, the ARI check runs 6-hourly: invalid items are
+    // mailed by the daily schedule only.
+    mailInvalidItems: request.trigger !== 'acm-expiry' && request.trigger !== 'ari-check',
   });
   metrics.addMetric('CertificatesRenewed', MetricUnit.Count, summary.renewed.length);
   metrics.addMetric('RenewalFailures', MetricUnit.Count, summary.failed.length);

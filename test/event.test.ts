@@ -7,6 +7,7 @@ describe('parseEvent', () => {
     expect(parseEvent({ source: 'certbeat.schedule' })).toEqual({ trigger: 'schedule' });
     expect(parseEvent({ action: 'run', reason: 'deploy' })).toEqual({ trigger: 'deploy' });
     expect(parseEvent({ action: 'digest' })).toEqual({ trigger: 'digest' });
+    expect(parseEvent({ action: 'ari-check' })).toEqual({ trigger: 'ari-check' });
     expect(parseEvent({ action: 'renew', certificateId: 'web' })).toEqual({ trigger: 'renew-now', ids: ['web'], force: true });
     expect(
       parseEvent({ source: 'aws.acm', 'detail-type': 'ACM Certificate Approaching Expiration', resources: ['arn:aws:acm:us-east-1:1:certificate/x'] }),

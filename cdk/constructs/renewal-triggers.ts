@@ -18,6 +18,17 @@ import { nagResourceId } from './nag-ids.js';
 /** The event the schedule sends; the handler reads it as a scheduled run. */
 export const SCHEDULE_EVENT = { source: 'certbeat.schedule' } as const;
 
+/** The event the 6-hourly ARI check sends (lambda/event.ts reads it as a light check). */
+export const ARI_CHECK_EVENT = { action: 'ari-check' } as const;
+
+/**
+ * The hours of the light ARI check: every 6 h from the daily run's hour, that hour left out (the daily
+ * run is the check then), e.g. daily 03:17 → 09:17, 15:17, 21:17.
+ */
+export function ariCheckHours(dailyHour: number): number[] {
+  return [6, 12, 18].map((h) => (dailyHour + h) % 24).sort((a, b) => a - b);
+}
+
 /** The event the digest schedule sends (lambda/event.ts reads it as a digest request). */
 export const DIGEST_EVENT = { action: 'digest' } as const;
 
@@ -39,6 +50,8 @@ export interface RenewalTriggersProps {
 
 export class RenewalTriggers extends Construct {
   readonly schedule: scheduler.Schedule;
+  /** The light check between daily runs: ARI asked on the CA's 6-hour cadence, due certificates renewed. */
+  readonly ariCheckSchedule: scheduler.Schedule;
   /** The digest schedule; only when the config has a `digest`. */
   readonly digestSchedule?: scheduler.Schedule;
   readonly expiryRule: events.Rule;
@@ -63,6 +76,20 @@ export class RenewalTriggers extends Construct {
       target: new schedulerTargets.LambdaInvoke(props.function, {
         input: scheduler.ScheduleTargetInput.fromObject(SCHEDULE_EVENT),
         // A missed day is caught up by the next run; leases make a retry harmless but pointless.
+        retryAttempts: 0,
+        maxEventAge: Duration.hours(1),
+      }),
+    });
+
+    this.ariCheckSchedule = new scheduler.Schedule(this, 'AriCheck', {
+      description: `certbeat: ARI and due check every 6 h between daily runs (minute ${at.minute})`,
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: String(at.minute),
+        hour: ariCheckHours(at.hour).join(','),
+        ...(timezone ? { timeZone: TimeZone.of(timezone) } : {}),
+      }),
+      target: new schedulerTargets.LambdaInvoke(props.function, {
+        input: scheduler.ScheduleTargetInput.fromObject(ARI_CHECK_EVENT),
         retryAttempts: 0,
         maxEventAge: Duration.hours(1),
       }),

@@ -32,6 +32,9 @@ export interface AddInput {
   eabSecret?: string;
   keyType?: string;
   owners?: string[];
+  /** ACME profile to order (draft-ietf-acme-profiles) and what to order when the CA refuses it. */
+  profile?: string;
+  profileFallback?: string;
   /** Check that a hosted zone covers every name (default true). */
   zoneCheck?: boolean;
   /** Replace the configuration of an existing certificate (its runtime state is kept). */
@@ -101,6 +104,8 @@ export async function addCertificate(deps: AddDeps, input: AddInput, notes: stri
       ...(input.eabSecret !== undefined ? { eabSecretId: input.eabSecret } : {}),
       ...(input.keyType !== undefined ? { keyType: input.keyType } : {}),
       ...(input.owners !== undefined ? { owners: input.owners } : {}),
+      ...(input.profile !== undefined ? { profile: input.profile } : {}),
+      ...(input.profileFallback !== undefined ? { profileFallback: input.profileFallback } : {}),
     },
     { applyDefaults: true },
   );
@@ -187,6 +192,8 @@ function asOption(problem: string): string {
     .replace(/^directoryUrl:/, '--ca (directoryUrl):')
     .replace(/^keyType:/, '--key-type (keyType):')
     .replace(/^eabSecretId:/, '--eab-secret (eabSecretId):')
+    .replace(/^profile:/, '--profile (profile):')
+    .replace(/^profileFallback:/, '--profile-fallback (profileFallback):')
     .replace(/^zones\[/, '--zone [');
 }
 
@@ -199,7 +206,7 @@ export async function addCommand(ctx: CliContext, input: AddInput): Promise<Exit
   const { out } = ctx;
   for (const note of notes) out.note(`note: ${terminalSafe(note)}`, 'yellow');
   out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', terminalSafe(record.id))}: ${terminalSafe(record.names.map(displayName).join(', '))}`);
-  out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
+  out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.profile ? `, profile ${record.profile}${record.profileFallback ? ` (else ${record.profileFallback})` : ''}` : ''}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
   if (record.status === 'paused') out.line(`  still paused: certbeat resume ${record.id} to renew it again`);
   else if (record.acmArn) {
     out.line(`  adopted ${record.acmArn} (tagged certbeat:id=${record.id}): renewals re-import under this ARN`);

@@ -33,7 +33,7 @@ export interface DoctorReport {
 /** Runs the pre-flight checks of one certificate, exactly as a run does before ordering. */
 export async function diagnose(
   record: CertificateRecord,
-  deps: { config: RuntimeConfig; dns: DnsSolver; store: CertificateStore; lookup: DnsLookup },
+  deps: { config: RuntimeConfig; dns: DnsSolver; store: CertificateStore; lookup: DnsLookup; ca?: { profiles(directoryUrl: string): Promise<Record<string, string>> } },
 ): Promise<DoctorReport> {
   // Name by name, so that one name without a zone does not hide the zones of the others.
   const zoneIds: Record<string, string> = {};
@@ -48,7 +48,8 @@ export async function diagnose(
   }
   const stored = record.acmArn ? await deps.store.describe(record.acmArn) : undefined;
   // The same checks and the same blocking rule as every run.
-  const findings = await preflightFor(deps.config, deps.lookup, deps.dns)({
+  // The profile check (meta.profiles) only when a CA adapter is given: doctor passes it.
+  const findings = await preflightFor(deps.config, deps.lookup, deps.dns, deps.ca && ((url) => deps.ca!.profiles(url)))({
     record,
     zoneIds,
     storedKeyType: stored?.keyAlgorithm,
@@ -61,7 +62,7 @@ export async function diagnose(
 
 export async function doctorCommand(ctx: CliContext, id: string | undefined, opts: { json?: boolean }): Promise<ExitCode> {
   const target = await ctx.getTarget();
-  const { inventory, dns, store } = await ctx.adapters();
+  const { inventory, dns, store, ca } = await ctx.adapters();
   const lookup = await ctx.lookup();
   let records: CertificateRecord[];
   let invalid: Array<{ id: string; problems: string[] }> = [];
@@ -78,10 +79,9 @@ export async function doctorCommand(ctx: CliContext, id: string | undefined, opt
   const reports: DoctorReport[] = [];
   try {
     for (const record of records) {
-      const report = await diagnose(record, { config: target.config, dns, store, lookup });
+      const report = await diagnose(record, { config: target.config, dns, store, lookup, ca });
       // The CA's own checks join the pre-flight ones: a CA that cannot issue blocks like a missing zone.
-      const ca = await caChecker.check(record);
-      report.findings.push(...ca);
+      report.findings.push(...(await caChecker.check(record)));
       report.ok = !report.findings.some((f) => f.blocking);
       reports.push(report);
     }

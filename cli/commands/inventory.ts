@@ -113,6 +113,7 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
     ['names', record.names.map(displayName).join(', ')],
     ['state', out.paint(typeof state === 'string' ? undefined : state.style, typeof state === 'string' ? state : state.text)],
     ['CA', record.directoryUrl],
+    ...(record.profile ? [['profile', `${record.profile}${record.profileFallback ? ` (if refused: ${record.profileFallback})` : ''}`] as [string, string]] : []),
     ['key type', record.keyType + (acm?.keyAlgorithm && acm.keyAlgorithm !== record.keyType ? ` (ACM has ${acm.keyAlgorithm})` : '')],
     ['owners', ownersText(record.owners, config.defaultRecipients)],
     ['zones', Object.keys(record.zones).length ? Object.entries(record.zones).map(([n, z]) => `${n}=${z}`).join(', ') : 'found by name'],

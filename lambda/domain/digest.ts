@@ -3,6 +3,7 @@
  * recipients. The trigger (a schedule, or the handler event `{ "action": "digest" }`) lives elsewhere;
  * this is the pure step from inventory to mail.
  */
+import { OrderBudget, type BudgetStore } from './budget.js';
 import { toCertbeatError } from './errors.js';
 import { renderDigest } from './mail/digest.js';
 import type { Clock, Inventory, Notifier } from './ports.js';
@@ -15,6 +16,8 @@ export interface DigestDeps {
   productName?: string;
   /** IANA time zone of the mail's dates (CERTBEAT_TIME_ZONE); default UTC. */
   timeZone?: string;
+  /** The rate-limit and quota counts; the digest shows where they stand. */
+  budget?: BudgetStore;
 }
 
 /**
@@ -30,7 +33,8 @@ export async function sendDigest(deps: DigestDeps, recipients: string[]): Promis
   if (to.length === 0) return { sent: false, certificates: 0 };
   try {
     const batch = await deps.inventory.listAll();
-    const mail = renderDigest({ records: batch.records, invalid: batch.invalid }, { now: deps.clock.now(), productName: deps.productName, timeZone: deps.timeZone });
+    const budget = deps.budget ? await new OrderBudget(deps.budget, () => deps.clock.now()).status().catch(() => undefined) : undefined;
+    const mail = renderDigest({ records: batch.records, invalid: batch.invalid, budget }, { now: deps.clock.now(), productName: deps.productName, timeZone: deps.timeZone });
     await deps.notifier.send({ to, ...mail });
     return { sent: true, certificates: batch.records.length };
   } catch (e) {

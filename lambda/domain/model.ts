@@ -88,6 +88,10 @@ export interface CertificateRecord {
   /** Owner mail addresses; empty means the deployment's default recipients. */
   owners: string[];
   status: CertificateStatus;
+  /** ACME profile to order (e.g. Let's Encrypt's `classic`, `tlsserver`, `shortlived`); absent: the CA's default. */
+  profile?: string;
+  /** What to order when the CA refuses or retired `profile`: another profile, or `none` (the CA's default). */
+  profileFallback?: string;
 
   // Runtime state, written by runs, never by configuration.
   acmArn?: string;

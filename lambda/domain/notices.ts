@@ -19,6 +19,10 @@ export interface RenewedNotice {
   nextCheckAt: Date;
   /** A certificate imported into several regions: each region's ARN and what uses it there. */
   regions?: Array<{ region: string; arn: string; inUseBy: string[] }>;
+  /** The ACME profile ordered (absent: the CA's default). */
+  profile?: string;
+  /** The configured profile was refused and the fallback ordered: which and why. */
+  profileNote?: string;
 }
 
 /** A pre-flight or post-failure finding: what is wrong, and how to fix it. */

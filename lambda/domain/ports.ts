@@ -163,6 +163,10 @@ export interface OrderRequest {
    * when it can (see `CertificateAuthority`), so an order the CA has already issued is never ordered again.
    */
   resumeOrderUrl?: string;
+  /** ACME profile to order (draft-ietf-acme-profiles), e.g. `tlsserver`; absent: the CA's default. */
+  profile?: string;
+  /** When the CA refuses `profile` (`invalidProfile`, or not in `meta.profiles`): that profile instead, or `none`. */
+  profileFallback?: string;
 }
 
 /** An order waiting for its dns-01 values to be published. Adapter state is opaque to the domain. */
@@ -178,6 +182,10 @@ export interface PendingOrder {
    * when nothing is left to prove (e.g. a resumed order that is ready, processing or valid).
    */
   readonly challenges: Omit<DnsChallenge, 'zoneId'>[];
+  /** The profile actually ordered (absent: the CA's default). */
+  profile?: string;
+  /** Set when the configured profile was refused and the fallback ordered: says which and why (for the mail). */
+  profileNote?: string;
 }
 
 /**

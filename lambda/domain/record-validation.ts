@@ -6,6 +6,7 @@
  * Every problem is one string that starts with the field at fault and ends with the fix, e.g.
  * `names[2]: "*.*.example.com" misuses the wildcard: only a whole leftmost label may be "*", ...`.
  */
+import { checkProfiles } from './profiles.js';
 import { KEY_TYPES, type CertificateRecord, type CertificateStatus, type KeyType } from './model.js';
 import { displayName } from './idn.js';
 import { nameProblem, normalizeName, printable } from './names.js';
@@ -25,7 +26,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * The configuration part of a `CertificateRecord`: what a person sets, never what a run writes.
  * Validated values are normalized: names lower case without trailing dot, zone ids without `/hostedzone/`.
  */
-export type CertificateConfig = Pick<CertificateRecord, 'id' | 'names' | 'zones' | 'challengeAliases' | 'regions' | 'directoryUrl' | 'eabSecretId' | 'keyType' | 'owners' | 'status'>;
+export type CertificateConfig = Pick<CertificateRecord, 'id' | 'names' | 'zones' | 'challengeAliases' | 'regions' | 'directoryUrl' | 'eabSecretId' | 'keyType' | 'owners' | 'status' | 'profile' | 'profileFallback'>;
 
 /**
  * `notes` (present only when there are some): what was tidied rather than refused, e.g. spelling variants
@@ -77,6 +78,7 @@ export function validateCertificateConfig(input: unknown, options: ValidateOptio
   const keyType = checkKeyType(get('keyType'), problems);
   const owners = checkOwners(get('owners'), problems);
   const status = checkStatus(get('status'), problems);
+  const profiles = checkProfiles(raw, problems);
 
   if (problems.length > 0) return { ok: false, problems };
   const value: CertificateConfig = {
@@ -89,6 +91,7 @@ export function validateCertificateConfig(input: unknown, options: ValidateOptio
     status: status!,
   };
   if (eabSecretId !== undefined) value.eabSecretId = eabSecretId;
+  Object.assign(value, profiles);
   if (challengeAliases !== undefined) value.challengeAliases = challengeAliases;
   if (regions !== undefined) value.regions = regions;
   return notes.length > 0 ? { ok: true, value, notes } : { ok: true, value };

@@ -19,10 +19,25 @@ export type PolicyDecision =
   | { due: true; reason: DueReason; detail: string }
   | { due: false; reason: NotDueReason; detail: string; nextCheckAt: Date };
 
-/** Retry ladder after consecutive failures: gentle on the CA, faster again as expiry nears. */
-export const RETRY_LADDER_MS = [1 * HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, 12 * HOUR, 24 * HOUR];
-/** How often a valid certificate is looked at even when its window is far (ARI may move it). */
-export const MAX_CHECK_INTERVAL_MS = DAY;
+/**
+ * Retry ladder after consecutive failures: gentle on the CA, faster again as expiry nears. The last step
+ * is a little under a day so that it lands before the next daily run, not minutes after it.
+ */
+export const RETRY_LADDER_MS = [1 * HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, 12 * HOUR, 23 * HOUR];
+/**
+ * How often a valid certificate is looked at even when its window is far (ARI may move it). A little
+ * under a day: the next check is written minutes after the daily schedule fired, so "now + 24 h" would
+ * land just after the next run and wait a day more (the year simulation's finding).
+ */
+export const MAX_CHECK_INTERVAL_MS = 23 * HOUR;
+/** How often the CA's ARI is asked for a certificate with an ARI id when the CA sent no Retry-After. */
+export const ARI_CHECK_INTERVAL_MS = 6 * HOUR;
+/**
+ * A check may ask renewalInfo this much before the CA's Retry-After: the 6-hourly check fires minutes
+ * before the time the last answer arrived plus Retry-After, and waiting for the check after it would
+ * double the CA's cadence.
+ */
+export const ARI_EARLY_MS = 15 * 60_000;
 /** Lifetimes under this renew at half-life instead of at a third. */
 export const SHORT_LIFETIME_MS = 10 * DAY;
 
@@ -49,8 +64,30 @@ export function decide(record: CertificateRecord, now: Date): PolicyDecision {
   if (new Date(record.nextCheckAt).getTime() > now.getTime()) {
     return { due: false, reason: 'scheduled', detail: 'next check not reached', nextCheckAt: new Date(record.nextCheckAt) };
   }
-  const next = Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS);
+  const next = nextLookAt(record, renewAt.time, now).getTime();
   return { due: false, reason: 'valid', detail: `renewal planned from ${renewAt.time.toISOString()} (${renewAt.detail})`, nextCheckAt: new Date(next) };
+}
+
+/**
+ * When a valid certificate is looked at next: at its renewal time, within `MAX_CHECK_INTERVAL_MS`, and
+ * for a certificate with an ARI id when the CA's ARI is to be asked again (`ariAskAt`), so that the
+ * 6-hourly check finds it in the due index.
+ */
+export function nextLookAt(record: Pick<CertificateRecord, 'ariCertId' | 'renewalWindow'>, renewAt: Date, now: Date): Date {
+  let next = Math.min(renewAt.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS);
+  if (record.ariCertId) next = Math.min(next, ariAskAt(record.renewalWindow, now).getTime());
+  return new Date(next);
+}
+
+/** When the CA's renewalInfo may be asked again: its Retry-After (less `ARI_EARLY_MS`), else in 6 h. */
+export function ariAskAt(window: RenewalWindow | undefined, now: Date): Date {
+  const retryAfter = window?.retryAfter ? new Date(window.retryAfter).getTime() : now.getTime() + ARI_CHECK_INTERVAL_MS;
+  return new Date(Math.max(retryAfter - ARI_EARLY_MS, now.getTime() + 60_000));
+}
+
+/** Whether the CA's renewalInfo may be asked now (its Retry-After, less `ARI_EARLY_MS`, has passed). */
+export function mayAskAri(window: RenewalWindow | undefined, now: Date): boolean {
+  return !window?.retryAfter || new Date(window.retryAfter).getTime() - ARI_EARLY_MS <= now.getTime();
 }
 
 /** When this certificate should be renewed, and on whose advice. */

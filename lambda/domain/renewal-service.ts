@@ -11,6 +11,7 @@
  * resumes its order, and adopts an import whose answer was lost instead of importing twice; a mail SES
  * did not take waits in the record's outbox and is sent again.
  */
+import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
 import { chunk, mapLimit } from './concurrency.js';
 import {
   CertbeatError,
@@ -60,7 +61,9 @@ import {
   MAX_CHECK_INTERVAL_MS,
   daysLeft,
   decide,
+  mayAskAri,
   nextAttemptAfterFailure,
+  nextLookAt,
   renewalTime,
   shouldMailFailure,
   urgency,
@@ -106,6 +109,8 @@ export interface RenewalServiceDeps {
   minStartMs?: number;
   /** Time kept back at the end for import, records and clean-up (ms). */
   reserveMs?: number;
+  /** Rate-limit and quota counts (lambda/domain/budget.ts); absent: no budget is kept. */
+  budget?: BudgetStore;
 }
 
 export interface RunOptions {
@@ -139,6 +144,7 @@ interface RunState {
   options: RunOptions;
   summary: RunSummary;
   gate: RateLimitGate;
+  budget?: OrderBudget;
 }
 
 interface Job {
@@ -199,7 +205,12 @@ export class RenewalService {
 
   async run(options: RunOptions): Promise<RunSummary> {
     const { inventory, clock, log } = this.deps;
-    const state: RunState = { options, summary: emptySummary(), gate: new RateLimitGate() };
+    const state: RunState = {
+      options,
+      summary: emptySummary(),
+      gate: new RateLimitGate(),
+      budget: this.deps.budget ? new OrderBudget(this.deps.budget, () => clock.now()) : undefined,
+    };
     const { summary } = state;
     const batch = options.ids
       ? await this.loadByIds(options.ids, (options.force ?? false) && !options.dryRun, summary)
@@ -215,7 +226,8 @@ export class RenewalService {
       }
     }
 
-    const waves = chunk(batch.records, this.deps.waveSize ?? 50);
+    // ARI renewals first (exempt from LE's limits), then the most urgent: what a budget leaves out waits.
+    const waves = chunk(byPriority(batch.records, clock.now()), this.deps.waveSize ?? 50);
     for (const [w, wave] of waves.entries()) {
       const stop = options.signal?.aborted
         ? 'interrupted: the run was stopped before it got to this certificate'
@@ -229,6 +241,10 @@ export class RenewalService {
         break;
       }
       await this.runWave(wave, state);
+    }
+    if (state.budget) {
+      const warning = await state.budget.status().then((s) => s.warning, () => undefined);
+      if (warning) log.warn('ACM import quota', { warning });
     }
     log.info('run finished', {
       renewed: summary.renewed.length,
@@ -378,7 +394,7 @@ export class RenewalService {
         if (await this.adoptInRegions(job, state)) return { ...job, done: true };
       } else if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
       if (await this.takePending(job, now)) return job;
-      job.renewalWindow = await this.refreshRenewalWindow(record);
+      job.renewalWindow = await this.refreshRenewalWindow(record, now);
       // Re-check with the fresh record: another run may have renewed it since the due query.
       const missing = this.regionsWithoutCertificate(record);
       const decision =
@@ -411,6 +427,17 @@ export class RenewalService {
       if (isBeingAdopted(record)) await claimAdopted(store, record);
       if (options.signal?.aborted) throw interrupted();
       state.gate.check(gateKey(record), record.directoryUrl);
+      // A resumed order is no new order; anything else must fit the budget, or waits until it does.
+      const refused = record.pendingOrderUrl ? undefined : await state.budget?.refusal(record).catch((e) => {
+        log.warn('budget unavailable; ordering without it', { id: record.id, error: toCertbeatError(e).message });
+        return undefined;
+      });
+      if (refused) {
+        await this.settleEarly(job, { nextCheckAt: refused.retryAt.toISOString() }, options);
+        summary.skipped.push({ id: record.id, reason: `order budget: ${refused.reason}; next try ${refused.retryAt.toISOString()}` });
+        log.warn('not ordered: over budget', { id: record.id, reason: refused.reason, nextCheckAt: refused.retryAt.toISOString() });
+        return { ...job, done: true };
+      }
       try {
         job.order = await ca.placeOrder({
           certificateId: record.id,
@@ -420,10 +447,15 @@ export class RenewalService {
           keyType: job.keyType,
           replacesAriCertId: record.ariCertId,
           resumeOrderUrl: record.pendingOrderUrl,
+          ...(record.profile ? { profile: record.profile, profileFallback: record.profileFallback } : {}),
         });
+        if (job.order.profileNote) log.warn('profile refused; ordered the fallback', { id: record.id, note: job.order.profileNote });
       } catch (e) {
         state.gate.note(gateKey(record), e);
         throw e;
+      }
+      if (job.order.orderUrl !== record.pendingOrderUrl) {
+        await state.budget?.noteOrder(record).catch((e) => log.warn('order not counted in the budget', { id: record.id, error: toCertbeatError(e).message }));
       }
       job.challenges = job.order.challenges.map((c) => ({
         ...c,
@@ -547,9 +579,13 @@ export class RenewalService {
     return false;
   }
 
-  /** Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. */
-  private async refreshRenewalWindow(record: CertificateRecord): Promise<RenewalWindow | undefined> {
+  /**
+   * Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. Not before
+   * the CA's Retry-After: until then the window it last gave stands.
+   */
+  private async refreshRenewalWindow(record: CertificateRecord, now: Date): Promise<RenewalWindow | undefined> {
     if (!record.ariCertId || !record.acmArn) return record.renewalWindow;
+    if (!mayAskAri(record.renewalWindow, now)) return record.renewalWindow;
     try {
       return (await this.deps.ca.renewalInfo(record.directoryUrl, record.ariCertId)) ?? undefined;
     } catch (e) {
@@ -612,6 +648,7 @@ export class RenewalService {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
       await inventory.saveProgress(record.id, owner, { importingSerial: issued.serial });
       arn = await this.importOnce(job);
+      await state.budget?.noteImport().catch((e) => log.warn('import not counted in the budget', { id: record.id, error: toCertbeatError(e).message }));
     } catch (e) {
       job.importRefused = isDefiniteRefusal(e);
       await this.keepPending(job);
@@ -773,7 +810,7 @@ export class RenewalService {
       window = await withTimeout(ca.renewalInfo(record.directoryUrl, installed.ariCertId), 5_000).catch(() => undefined);
     }
     const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
-    const nextCheckAt = Outbox.nextCheck(new Date(Math.min(renewAt.time.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS)), job.owed, now);
+    const nextCheckAt = Outbox.nextCheck(nextLookAt({ ariCertId: installed.ariCertId, renewalWindow: window }, renewAt.time, now), job.owed, now);
     const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
       lastOutcome: { at: now.toISOString(), result: how.firstIssuance ? 'issued' : 'renewed' },
       failureCount: 0,
@@ -818,6 +855,8 @@ export class RenewalService {
         inUseBy,
         nextCheckAt,
         ...(regions ? { regions } : {}),
+        ...(job.order?.profile ? { profile: job.order.profile } : {}),
+        ...(job.order?.profileNote ? { profileNote: job.order.profileNote } : {}),
       },
       record,
       state,

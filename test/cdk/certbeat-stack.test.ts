@@ -125,7 +125,9 @@ describe('ACME account key secret', () => {
 describe('triggers', () => {
   it('runs daily at a minute derived from the stack, never on the hour, with the schedule event', () => {
     const { template } = buildStack(BASE_CONFIG);
-    const schedule = onlyResource<{ Properties: Record<string, any> }>(template, 'AWS::Scheduler::Schedule');
+    const daily = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((r) => !String(r.Properties.Target.Input).includes('ari-check'));
+    expect(daily).toHaveLength(1);
+    const schedule = daily[0] as { Properties: Record<string, any> };
     const match = /^cron\((\d+) (\d+) \* \* \? \*\)$/.exec(schedule.Properties.ScheduleExpression);
     expect(match).not.toBeNull();
     expect(Number(match![1])).toBeGreaterThanOrEqual(1);
@@ -133,6 +135,17 @@ describe('triggers', () => {
     expect(schedule.Properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
     expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ source: 'certbeat.schedule' });
     expect(flat(schedule.Properties.Target.Arn)).toMatch(/^<RenewalRenewerFunction.*\.Arn>$/);
+  });
+
+  it('checks ARI and due certificates every 6 h between daily runs, at the same minute, with {"action":"ari-check"}', () => {
+    const { template } = buildStack({ ...BASE_CONFIG, schedule: { time: '03:07', timezone: 'Europe/Berlin' } });
+    const checks = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((r) => String(r.Properties.Target.Input).includes('ari-check'));
+    expect(checks).toHaveLength(1);
+    const props = checks[0].Properties as Record<string, any>;
+    expect(props.ScheduleExpression).toBe('cron(7 9,15,21 * * ? *)');
+    expect(props.ScheduleExpressionTimezone).toBe('Europe/Berlin');
+    expect(JSON.parse(props.Target.Input)).toEqual({ action: 'ari-check' });
+    expect(flat(props.Target.Arn)).toMatch(/^<RenewalRenewerFunction.*\.Arn>$/);
   });
 
   it('uses the configured time and time zone when given', () => {
@@ -444,7 +457,7 @@ describe('digest', () => {
 
   it('is off by default: no digest schedule, no recipients variable, no Scan anywhere', () => {
     const { template } = buildStack(BASE_CONFIG);
-    expect(schedules(template)).toHaveLength(1);
+    expect(schedules(template)).toHaveLength(2); // the daily run and the 6-hourly ARI check
     expect(digestSchedules(template)).toEqual([]);
     expect(renewerEnv(template)[ENV.digestRecipients]).toBeUndefined();
     const everyAction = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>

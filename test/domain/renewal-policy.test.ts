@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CertificateRecord } from '../../lambda/domain/model.js';
 import {
+  ARI_CHECK_INTERVAL_MS,
+  ARI_EARLY_MS,
   decide,
+  mayAskAri,
   nextAttemptAfterFailure,
+  nextLookAt,
   renewalTime,
   shouldMailFailure,
   urgency,
@@ -95,10 +99,10 @@ describe('decide', () => {
     expect(decide({ ...waiting, nextCheckAt: t0.toISOString() }, t0)).toMatchObject({ due: true, reason: 'retry' });
   });
 
-  it('schedules the next look at the renewal time, at most a day away', () => {
+  it('schedules the next look at the renewal time, at most a little under a day away (before the next daily run)', () => {
     const d = decide(issued(90, 10), t0);
     expect(d.due).toBe(false);
-    if (!d.due) expect(d.nextCheckAt.getTime()).toBe(at(1).getTime());
+    if (!d.due) expect(d.nextCheckAt.getTime()).toBe(at(23 / 24).getTime());
     const close = decide(issued(90, 59.5), t0);
     if (!close.due) expect(close.nextCheckAt.getTime()).toBe(at(0.5).getTime());
   });
@@ -107,7 +111,8 @@ describe('decide', () => {
 describe('nextAttemptAfterFailure', () => {
   it('climbs a ladder that does not hammer the CA', () => {
     const delays = [1, 2, 3, 4, 5, 6, 7, 20].map((n) => (nextAttemptAfterFailure(n, t0).getTime() - t0.getTime()) / 3_600_000);
-    expect(delays).toEqual([1, 2, 4, 8, 12, 24, 24, 24]);
+    // The last step is under a day, so that it lands before the next daily run rather than just after it.
+    expect(delays).toEqual([1, 2, 4, 8, 12, 23, 23, 23]);
   });
 
   it('waits at most a quarter of the time left, so a short-lived certificate gets tries in', () => {
@@ -135,5 +140,37 @@ describe('mail escalation', () => {
     expect(shouldMailFailure(4, 'warning', 'warning')).toBe(true);
     expect(shouldMailFailure(5, 'warning', 'warning')).toBe(false);
     expect(shouldMailFailure(5, 'final', 'final')).toBe(true);
+  });
+});
+
+describe('the ARI cadence', () => {
+  const HOUR = 3_600_000;
+  it('looks at a certificate with an ARI id again when the CA may be asked again, before the next 6-hourly check', () => {
+    // No Retry-After known: in 6 h less the early margin, so that the check 6 h on finds it due.
+    const d = decide(issued(90, 10, { ariCertId: 'aGVsbG8.AQID' }), t0);
+    expect(d).toMatchObject({ due: false, reason: 'valid' });
+    if (!d.due) expect(d.nextCheckAt.getTime()).toBe(t0.getTime() + ARI_CHECK_INTERVAL_MS - ARI_EARLY_MS);
+    // The CA's Retry-After rules when given (LE: 6 h; here 2 h).
+    const window = { start: at(40).toISOString(), end: at(42).toISOString(), retryAfter: new Date(t0.getTime() + 2 * HOUR).toISOString() };
+    const w = decide(issued(90, 10, { ariCertId: 'aGVsbG8.AQID', renewalWindow: window }), t0);
+    if (!w.due) expect(w.nextCheckAt.getTime()).toBe(t0.getTime() + 2 * HOUR - ARI_EARLY_MS);
+    expect(w.due).toBe(false);
+    // A certificate without an ARI id keeps the daily look.
+    expect(nextLookAt({}, at(40), t0).getTime()).toBe(at(23 / 24).getTime());
+    // The renewal time comes first when it is nearer.
+    expect(nextLookAt({ ariCertId: 'x' }, new Date(t0.getTime() + HOUR), t0).getTime()).toBe(t0.getTime() + HOUR);
+  });
+
+  it('asks the CA again only once its Retry-After (less the early margin) has passed', () => {
+    const window = { start: at(40).toISOString(), end: at(42).toISOString(), retryAfter: new Date(t0.getTime() + 6 * HOUR).toISOString() };
+    expect(mayAskAri(undefined, t0)).toBe(true);
+    expect(mayAskAri(window, t0)).toBe(false);
+    expect(mayAskAri(window, new Date(t0.getTime() + 6 * HOUR - ARI_EARLY_MS - 1))).toBe(false);
+    expect(mayAskAri(window, new Date(t0.getTime() + 6 * HOUR - ARI_EARLY_MS))).toBe(true);
+  });
+
+  it('renews at once when a drill moved the window into the past', () => {
+    const drill = { start: at(-2).toISOString(), end: at(-1).toISOString() };
+    expect(decide(issued(90, 10, { ariCertId: 'x', renewalWindow: drill }), t0)).toMatchObject({ due: true, reason: 'ari-window' });
   });
 });

@@ -20,6 +20,14 @@ import { AcmeProblemError, classifyAcmeError, classifyProblem, type AcmeProblem,
 import { parseRenewalInfo, renewalInfoUrl } from './ari.js';
 import { checkCertificate } from './certificate-check.js';
 import { OrderKeys } from './order-keys.js';
+import { NO_PROFILE } from '../../domain/profiles.js';
+
+/** The directory's `meta.profiles` (name → description); empty when the CA lists none. */
+export function advertisedProfiles(directory: Record<string, unknown>): Record<string, string> {
+  const meta = directory.meta as { profiles?: unknown } | undefined;
+  const profiles = meta?.profiles;
+  return profiles && typeof profiles === 'object' && !Array.isArray(profiles) ? (profiles as Record<string, string>) : {};
+}
 
 export interface AcmeCertificateAuthorityOptions {
   secrets: SecretStore;
@@ -74,6 +82,8 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
   private readonly accounts: AcmeAccounts;
   private readonly pollIntervalMs: number;
   private readonly orders = new WeakMap<PendingOrder, OrderState>();
+  /** Orders placed with the fallback profile, and why (for the mail). */
+  private readonly profileNotes = new WeakMap<Order, string>();
   private readonly orderKeys?: OrderKeys;
 
   constructor(private readonly opts: AcmeCertificateAuthorityOptions) {
@@ -88,6 +98,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       clock: opts.clock,
       log: opts.log,
     });
+  }
+
+  /** The profiles the CA's directory advertises in `meta.profiles` (name → description); empty when none. */
+  async profiles(directoryUrl: string): Promise<Record<string, string>> {
+    return advertisedProfiles(await this.http.directory(directoryUrl));
   }
 
   async placeOrder(request: OrderRequest): Promise<PendingOrder> {
@@ -109,7 +124,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
         throw classifyAcmeError(again, this.context(request, 'order'));
       });
     }
-    return this.pendingOrder(client, request, order);
+    const pending = await this.pendingOrder(client, request, order);
+    const note = this.profileNotes.get(order);
+    pending.profile = (order as { profile?: string }).profile ?? (note ? undefined : request.profile);
+    if (note) pending.profileNote = note;
+    return pending;
   }
 
   /**
@@ -135,6 +154,10 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     const ordered = (order.identifiers ?? []).map((i) => normalizeName(i.value)).sort();
     if (ordered.join(',') !== [...names].sort().join(',')) return fresh('the order is for other names');
     if (order.status === 'invalid') return fresh('the order is invalid', { problem: (order.error as AcmeProblem | undefined)?.type });
+    const orderedProfile = (order as { profile?: string }).profile;
+    if (request.profile && orderedProfile && orderedProfile !== request.profile && order.status === 'pending') {
+      return fresh(`the order is for profile ${orderedProfile}, the certificate now asks for ${request.profile}`);
+    }
     if (order.status !== 'valid' && order.expires && Date.parse(order.expires) <= this.opts.clock.now().getTime()) {
       return fresh('the order has expired');
     }
@@ -343,10 +366,21 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       const directory = await this.http.directory(request.directoryUrl);
       if (typeof directory.renewalInfo === 'string') replaces = request.replacesAriCertId;
     }
+    const profile = request.profile && request.profile !== NO_PROFILE ? request.profile : undefined;
+    if (profile) {
+      // The directory's meta.profiles is canonical: a profile it does not list is refused before asking.
+      const advertised = advertisedProfiles(await this.http.directory(request.directoryUrl));
+      if (!(profile in advertised)) return this.profileRefused(client, request, names, profile, `the CA's directory does not list it (offered: ${Object.keys(advertised).join(', ') || 'none'})`);
+    }
     try {
-      // acme-client sends whatever fields it is given: `replaces` (RFC 9773 §5) travels as is.
-      return await client.createOrder({ identifiers, ...(replaces ? { replaces } : {}) } as Parameters<Client['createOrder']>[0]);
+      // acme-client sends whatever fields it is given: `replaces` (RFC 9773 §5) and `profile`
+      // (draft-ietf-acme-profiles) travel as is.
+      const order = await client.createOrder({ identifiers, ...(replaces ? { replaces } : {}), ...(profile ? { profile } : {}) } as Parameters<Client['createOrder']>[0]);
+      return order;
     } catch (err) {
+      if (profile && err instanceof AcmeProblemError && err.shortType === 'invalidProfile') {
+        return this.profileRefused(client, request, names, profile, `the CA answered invalidProfile: ${err.problem.detail ?? ''}`.trim());
+      }
       if (replaces && err instanceof AcmeProblemError && (REPLACES_REFUSALS.has(err.shortType ?? '') || err.status === 409)) {
         this.opts.log?.warn('the CA refused the replaces field; ordering without it', {
           directoryUrl: request.directoryUrl,
@@ -358,6 +392,25 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       if (err instanceof AcmeProblemError && err.shortType === 'accountDoesNotExist') throw err;
       throw classifyAcmeError(err, this.context(request, 'order'));
     }
+  }
+
+  /**
+   * The configured profile was refused (`why`): order the fallback (noted for the mail), or fail with the
+   * profiles the CA offers when none is configured.
+   */
+  private async profileRefused(client: Client, request: OrderRequest, names: string[], profile: string, why: string): Promise<Order> {
+    const fallback = request.profileFallback;
+    const offered = Object.keys(advertisedProfiles(await this.http.directory(request.directoryUrl).catch(() => ({}))));
+    if (fallback === undefined || fallback === profile) {
+      throw new CaRejectedError(`the CA refused profile ${profile} for ${names.join(', ')}: ${why}`, {
+        problemType: 'urn:ietf:params:acme:error:invalidProfile',
+        remediation: `Set the certificate's profile to one the CA offers (${offered.join(', ') || 'it lists none'}), or set profileFallback (another profile, or "none").`,
+      });
+    }
+    const note = `profile ${profile} was refused (${why}); ordered ${fallback === NO_PROFILE ? 'without a profile (the CA\u2019s default)' : `profile ${fallback}`} instead, as profileFallback says`;
+    const order = await this.createOrder(client, { ...request, profile: fallback, profileFallback: undefined }, names);
+    this.profileNotes.set(order, note);
+    return order;
   }
 
   private pollOrder(

@@ -95,6 +95,16 @@ export function classifyAcmeError(err: unknown, ctx: ProblemContext): CertbeatEr
  * Classifies one problem document (also used for challenge and order `error` fields, which carry a
  * problem without an HTTP exchange of their own).
  */
+/**
+ * The unpause link in a rate-limit problem's detail: Let's Encrypt pauses a name for an account after
+ * 1,152 consecutive failed authorizations and names the page that lifts the pause (an https URL with
+ * "unpause" in it).
+ */
+export function unpauseUrl(detail: string | undefined): string | undefined {
+  const m = /https:\/\/[^\s"'<>]*unpause[^\s"'<>]*/i.exec(detail ?? '');
+  return m ? m[0].replace(/[.,;)]+$/, '') : undefined;
+}
+
 export function classifyProblem(
   problem: AcmeProblem,
   ctx: ProblemContext,
@@ -113,6 +123,15 @@ export function classifyProblem(
 
   if (type === 'rateLimited' || status === 429) {
     const retryAfter = parseRetryAfter(retryAfterHeader, ctx.now);
+    const unpause = unpauseUrl(problem.detail);
+    if (unpause) {
+      // LE paused the name for this account after too many failed authorizations: waiting does not help.
+      return new RateLimitedError(`the CA paused ${identifier ?? 'these names'} for this account after repeated failed validations: ${detail}`, {
+        cause,
+        retryAfter,
+        remediation: `Fix the validation problem first (certbeat doctor), then unpause the name at ${unpause} and renew (certbeat renew <id>).`,
+      });
+    }
     return new RateLimitedError(`the CA rate-limited the ${ctx.operation}${where}: ${detail}`, {
       cause,
       retryAfter,

@@ -13,6 +13,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { BUDGET_ITEM_ID } from '../../domain/budget.js';
 import { CertbeatError, ConfigurationError, LeaseHeldError, TransientError } from '../../domain/errors.js';
 import type { CertificateRecord, InvalidItem, Lease, OwedMail, PublishedTxt } from '../../domain/model.js';
 import type { DueBatch, Inventory, OutcomeUpdate, RunProgress } from '../../domain/ports.js';
@@ -116,7 +117,8 @@ export class DynamoDbInventory implements Inventory {
           new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey, Limit: this.pageSize }),
         ),
       );
-      items.push(...(page.Items ?? []));
+      // The budget item (lambda/domain/budget.ts) shares the table; it is not a certificate.
+      items.push(...(page.Items ?? []).filter((i) => i.id !== BUDGET_ITEM_ID));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return split(items);
@@ -163,6 +165,10 @@ export class DynamoDbInventory implements Inventory {
       else remove.push(e.n('challengeAliases'));
       if (config.regions !== undefined) set.push(`${e.n('regions')} = ${e.v(config.regions)}`);
       else remove.push(e.n('regions'));
+      for (const field of ['profile', 'profileFallback'] as const) {
+        if (config[field] !== undefined) set.push(`${e.n(field)} = ${e.v(config[field])}`);
+        else remove.push(e.n(field));
+      }
       if (config.status === 'active') set.push(`${e.n('dueShard')} = ${e.v(TABLE_KEYS.activeShard)}`);
       else remove.push(e.n('dueShard'));
 

@@ -3,6 +3,7 @@
  * a bar, next check), most urgent first, and the inventory items certbeat cannot read, each with its
  * problems. Built on the shared layout, so the text part carries the same facts as the HTML part.
  */
+import type { BudgetLine, BudgetStatus } from '../budget.js';
 import type { CertificateRecord, InvalidItem, LastOutcome } from '../model.js';
 import { urgency } from '../renewal-policy.js';
 import { daysUntil, formatDate, formatDateTime, formatTime, namesSummary, plural, type DateStyle } from './format.js';
@@ -21,6 +22,8 @@ export interface DigestInput {
   invalid: InvalidItem[];
   /** Days left that fill a bar (default 90); more days are drawn full. */
   fullBarDays?: number;
+  /** Where the rate-limit and quota budgets stand (lambda/domain/budget.ts), when known. */
+  budget?: BudgetStatus;
 }
 
 /** How one certificate stands, as the digest shows it. */
@@ -223,6 +226,7 @@ export function renderDigest(input: DigestInput, ctx: { now: Date; productName?:
       })),
     });
   }
+  if (input.budget) blocks.push(budgetBlock(input.budget));
   const hints = [
     `A full bar is ${fullBarDays(input.fullBarDays)} days or more. Green: ${EXPIRING_DAYS} days or more left; amber: under ${EXPIRING_DAYS}; red: under 7.`,
     'Details and the cause of a failure: npx certbeat show <id>. Renew one now: npx certbeat renew <id>.',
@@ -247,4 +251,12 @@ export function renderDigest(input: DigestInput, ctx: { now: Date; productName?:
     ],
   };
   return { subject, html: renderHtml(doc), text: renderText(doc) };
+}
+
+/** The budgets: ACM imports always, the busiest account and domains when they ordered; the 80 % warning. */
+function budgetBlock(b: BudgetStatus): Block {
+  const line = (l: BudgetLine) => ({ label: `${l.name} (${l.window})`, value: `${l.used} of ${l.limit}` });
+  const facts: Fact[] = [line(b.imports), ...b.accounts.slice(0, 3).map((l) => line({ ...l, name: `Orders, ${oneLine(l.name)}` })), ...b.domains.slice(0, 3).map((l) => line({ ...l, name: `New certificates, ${oneLine(l.name)}` }))];
+  if (b.warning) facts.push({ label: 'Warning', value: b.warning });
+  return { kind: 'facts', title: 'Rate limits and quotas (npx certbeat budget)', facts };
 }

@@ -135,6 +135,7 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
             { label: l.issuer, value: n.issuer },
             { label: l.ca, value: caLabel(n.directoryUrl) },
             { label: l.keyType, value: keyTypeLabel(n.record.keyType) },
+            ...(n.profile || n.record.profile ? [{ label: lang === 'ja' ? 'プロファイル' : 'Profile', value: n.profile ?? `${n.record.profile} (not confirmed by the CA)` }] : []),
             { label: l.id, value: id },
           ],
         },
@@ -151,7 +152,10 @@ export function renewedMail(n: RenewedNotice, ctx: MailContext): BuiltMail {
         {
           kind: 'facts',
           title: l.next,
-          facts: [{ label: l.nextCheck, value: w.nextCheck(formatDateTime(n.nextCheckAt, ctx), f.product) }],
+          facts: [
+            ...(n.profileNote ? [{ label: lang === 'ja' ? 'プロファイルの代替' : 'Profile fallback', value: `${n.profileNote}. Update the certificate's profile (certbeat add --profile) to one the CA offers.` }] : []),
+            { label: l.nextCheck, value: w.nextCheck(formatDateTime(n.nextCheckAt, ctx), f.product) },
+          ],
         },
       ],
       footer: footerLines(ctx, id, formatDateTime(ctx.now, ctx)),

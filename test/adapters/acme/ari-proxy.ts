@@ -42,10 +42,26 @@ export interface AriProxy {
   exchanges: Exchange[];
   /** When it returns an answer, the proxy sends that instead of forwarding (e.g. a 429 problem). */
   intercept?: (exchange: Omit<Exchange, 'status' | 'problemType' | 'replayNonce'>) => RenewalInfoAnswer | undefined;
-  /** Decides the answer to `GET /renewal-info/<certId>`. */
+  /** Decides the answer to `GET /renewal-info/<certId>`; by default the window set with `moveWindow`, else 404. */
   answerRenewalInfo: (certId: string) => RenewalInfoAnswer;
+  /**
+   * Sets the window the default `answerRenewalInfo` gives for `certId` (a drill: a window in the past),
+   * with a Retry-After in seconds (default 21600, Let's Encrypt's 6 h).
+   */
+  moveWindow(certId: string, window: { start: Date; end: Date }, retryAfterSeconds?: number): void;
   /** When set, rewrites authorization objects on their way to the client (e.g. to drop dns-01). */
   rewriteAuthorization?: (authz: { challenges: Array<{ type: string }> } & Record<string, unknown>) => unknown;
+  /**
+   * Profiles (draft-ietf-acme-profiles) the directory advertises in `meta.profiles` (name → description);
+   * undefined: none, as pebble 2.4. Orders placed with a profile get it echoed in the order objects.
+   */
+  profiles?: Record<string, string>;
+  /** newOrder with one of these profiles is answered `invalidProfile` (a profile the CA just retired). */
+  refuseProfilesAtNewOrder: Set<string>;
+  /** Finalizing an order placed with one of these profiles is answered `invalidProfile`. */
+  refuseProfilesAtFinalize: Set<string>;
+  /** The profile of every order placed through the proxy, by order URL path. */
+  orderProfiles: Map<string, string>;
   /** Points the proxy at another pebble (its base https URL and TLS CA). */
   setUpstream(baseUrl: string, caPem: string): void;
   stop(): Promise<void>;
@@ -57,6 +73,7 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
   const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]);
   let upstream = { base: upstreamBase, ca: upstreamCaPem };
   let newOrderPath = '';
+  const windows = new Map<string, RenewalInfoAnswer>();
 
   const proxy: AriProxy = {
     directoryUrl: '',
@@ -64,7 +81,18 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
     renewalInfoRequests: [],
     newOrderPayloads: [],
     exchanges: [],
-    answerRenewalInfo: () => ({ status: 404, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'unknown certificate' } }),
+    refuseProfilesAtNewOrder: new Set(),
+    refuseProfilesAtFinalize: new Set(),
+    orderProfiles: new Map(),
+    answerRenewalInfo: (certId) =>
+      windows.get(certId) ?? { status: 404, body: { type: 'urn:ietf:params:acme:error:malformed', detail: 'unknown certificate' } },
+    moveWindow(certId, window, retryAfterSeconds = 21_600) {
+      windows.set(certId, {
+        status: 200,
+        body: { suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() } },
+        headers: { 'retry-after': String(retryAfterSeconds) },
+      });
+    },
     setUpstream(baseUrl, caPem) {
       upstream = { base: baseUrl, ca: caPem };
     },
@@ -112,7 +140,16 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
       exchange.jws = { protected: decode(jws.protected), payload: jws.payload ? decode(jws.payload) : undefined };
       if (newOrderPath && path === newOrderPath) proxy.newOrderPayloads.push(exchange.jws.payload ?? {});
     }
-    const instead = proxy.intercept?.(exchange);
+    const invalidProfile = (detail: string): RenewalInfoAnswer => ({ status: 400, body: { type: 'urn:ietf:params:acme:error:invalidProfile', detail } });
+    const orderedProfile = exchange.jws?.payload?.profile;
+    const finalizedOf = path.startsWith('/finalize-order/') ? `/my-order/${path.slice('/finalize-order/'.length)}` : undefined;
+    const builtIn =
+      newOrderPath && path === newOrderPath && typeof orderedProfile === 'string' && proxy.refuseProfilesAtNewOrder.has(orderedProfile)
+        ? invalidProfile(`profile ${orderedProfile} is not offered any more`)
+        : finalizedOf && proxy.refuseProfilesAtFinalize.has(proxy.orderProfiles.get(finalizedOf) ?? '')
+          ? invalidProfile(`profile ${proxy.orderProfiles.get(finalizedOf)} was retired while the order was pending`)
+          : undefined;
+    const instead = builtIn ?? proxy.intercept?.(exchange);
     if (instead) {
       proxy.exchanges.push({ ...exchange, status: instead.status, problemType: (instead.body as { type?: string } | undefined)?.type });
       res.writeHead(instead.status, { 'content-type': 'application/problem+json', ...(instead.headers ?? {}) });
@@ -133,6 +170,21 @@ export async function startAriProxy(upstreamBase: string, upstreamCaPem: string)
       newOrderPath = new URL(String(directory.newOrder)).pathname;
       directory.renewalInfo = `https://${req.headers.host}/renewal-info`;
       out = Buffer.from(JSON.stringify(directory));
+    }
+    if (req.method === 'GET' && path === '/dir' && answer.status === 200 && proxy.profiles) {
+      const directory = JSON.parse(out.toString('utf8')) as { meta?: Record<string, unknown> };
+      directory.meta = { ...(directory.meta ?? {}), profiles: proxy.profiles };
+      out = Buffer.from(JSON.stringify(directory));
+    }
+    // Echo the ordered profile in the order object, as a CA with profiles does.
+    if (newOrderPath && path === newOrderPath && answer.status === 201 && typeof orderedProfile === 'string') {
+      const location = answer.headers.location;
+      if (typeof location === 'string') proxy.orderProfiles.set(new URL(location).pathname, orderedProfile);
+    }
+    const echoed = newOrderPath && path === newOrderPath && typeof answer.headers.location === 'string' ? new URL(answer.headers.location).pathname : path;
+    const profileOfOrder = proxy.orderProfiles.get(echoed) ?? (finalizedOf ? proxy.orderProfiles.get(finalizedOf) : undefined);
+    if (profileOfOrder && answer.status < 300 && String(answer.headers['content-type']).includes('json')) {
+      out = Buffer.from(JSON.stringify({ ...(JSON.parse(out.toString('utf8')) as object), profile: profileOfOrder }));
     }
     if (proxy.rewriteAuthorization && path.startsWith('/authZ/') && answer.status === 200) {
       out = Buffer.from(JSON.stringify(proxy.rewriteAuthorization(JSON.parse(out.toString('utf8')))));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivedDailyTime } from '../../../cdk/constructs/renewal-triggers.js';
+import { ariCheckHours, derivedDailyTime } from '../../../cdk/constructs/renewal-triggers.js';
 import { BASE_CONFIG, buildStack } from '../stack-fixture.js';
 
 describe('derivedDailyTime', () => {
@@ -29,5 +29,13 @@ describe('derivedDailyTime', () => {
       const { hour, minute } = derivedDailyTime(`CertbeatProd/${account}`);
       template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: `cron(${minute} ${hour} * * ? *)` });
     }
+  });
+});
+
+describe('ariCheckHours', () => {
+  it('is every 6 h from the daily hour, that hour left out, wrapping past midnight', () => {
+    expect(ariCheckHours(3)).toEqual([9, 15, 21]);
+    expect(ariCheckHours(20)).toEqual([2, 8, 14]);
+    for (let h = 0; h < 24; h++) expect(new Set([h, ...ariCheckHours(h)]).size).toBe(4);
   });
 });

@@ -1,0 +1,227 @@
+/**
+ * Rate-limit and quota budget (issue 8 item 3), checked before ordering.
+ *
+ * Let's Encrypt's limits are applied to every CA as a conservative budget: new orders per account per
+ * 3 h (300), new certificates per registered domain per week (50), and ACM's imports per account and
+ * region per 365 days (5,000; certbeat counts its own imports and warns at 80 %). Renewals that carry
+ * ARI's `replaces` are exempt from LE's limits and from this budget; renewals of the same names are
+ * exempt from the per-domain limit (LE's renewal exemption).
+ *
+ * Where the counts live: one item of the inventory table (`BUDGET_ITEM_ID`, not a valid certificate id,
+ * without `dueShard` so the due index never sees it, skipped by `listAll`). Each count is a top-level
+ * attribute per time bucket, incremented with an atomic ADD (concurrent runs add, never overwrite):
+ * `orders|<account>|<10-minute bucket>`, `domain|<registered domain>|<day>`, `imports|<day>`. A run reads
+ * the item once; buckets that left their window are removed then. Bucket edges over-count a little
+ * (the window is widened to whole buckets): the budget errs on the side of ordering less.
+ * Counting from the records instead would need a scan every run, since a run reads only due records.
+ *
+ * Consecutive authorization failures per name (LE pauses a name at 1,152): the retry ladder bounds
+ * attempts at about one a day after the sixth failure, so a failing name reaches a few hundred a year;
+ * names whose pre-flight fails are not ordered at all. The unpause link of LE's error goes into the mail
+ * (see `unpauseUrl` in acme-problems.ts).
+ */
+import { RateLimitGate } from './rate-limit-gate.js';
+import { baseName, normalizeName } from './names.js';
+import type { CertificateRecord } from './model.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const BUDGET_LIMITS = {
+  ordersPerAccount: { limit: 300, windowMs: 3 * HOUR, bucketMs: 10 * MINUTE },
+  ordersPerDomain: { limit: 50, windowMs: 7 * DAY, bucketMs: DAY },
+  acmImports: { limit: 5000, windowMs: 365 * DAY, bucketMs: DAY, warnShare: 0.8 },
+  /** Let's Encrypt pauses a name for the account after this many consecutive failed authorizations. */
+  authzFailuresPause: 1152,
+} as const;
+
+/** The inventory item holding the counts; not a valid certificate id, so it never collides with one. */
+export const BUDGET_ITEM_ID = '#budget';
+
+/** Where the counts are kept (the DynamoDB adapter; a map in tests). */
+export interface BudgetStore {
+  /** Every count attribute of the budget item (empty when there is none yet). */
+  read(): Promise<Record<string, number>>;
+  /** Adds 1 to each attribute, atomically. */
+  add(attributes: string[]): Promise<void>;
+  /** Removes attributes whose buckets left their window. */
+  remove(attributes: string[]): Promise<void>;
+}
+
+export interface BudgetLine {
+  name: string;
+  used: number;
+  limit: number;
+  window: string;
+}
+
+/** Where each budget stands, for `certbeat budget` and the digest. */
+export interface BudgetStatus {
+  accounts: BudgetLine[];
+  /** Registered domains with orders in the last week, busiest first. */
+  domains: BudgetLine[];
+  imports: BudgetLine;
+  /** A sentence when ACM imports passed 80 % of the quota. */
+  warning?: string;
+}
+
+/** The registered domain a name counts against: its last two labels (no public-suffix list; merging errs low). */
+export function registeredDomain(name: string): string {
+  const labels = baseName(normalizeName(name)).split('.');
+  return labels.slice(-2).join('.');
+}
+
+/** A record's renewal that sends `replaces` (exempt from LE's limits). */
+export function isAriRenewal(record: CertificateRecord): boolean {
+  return Boolean(record.ariCertId && record.acmArn);
+}
+
+/** A renewal of the same names (exempt from LE's per-domain limit). */
+function isSameNames(record: CertificateRecord): boolean {
+  if (!record.acmArn || !record.issuedNames) return false;
+  const a = new Set(record.names.map(normalizeName));
+  const b = new Set(record.issuedNames.map(normalizeName));
+  return a.size === b.size && [...a].every((n) => b.has(n));
+}
+
+const bucket = (ms: number, size: number) => new Date(Math.floor(ms / size) * size).toISOString().slice(0, size >= DAY ? 10 : 16);
+const parseBucket = (s: string) => new Date(s.length === 10 ? `${s}T00:00:00.000Z` : `${s}:00.000Z`).getTime();
+
+/** One run's view of the budget: read once, updated as the run orders and imports. */
+export class OrderBudget {
+  private counts?: Record<string, number>;
+
+  constructor(
+    private readonly store: BudgetStore,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Why `record` must not be ordered now, and when it may be, or undefined when it may. */
+  async refusal(record: CertificateRecord): Promise<{ reason: string; retryAt: Date } | undefined> {
+    if (isAriRenewal(record)) return undefined;
+    const counts = await this.load();
+    const now = this.now().getTime();
+    const account = RateLimitGate.key(record.directoryUrl, record.eabSecretId);
+    const a = BUDGET_LIMITS.ordersPerAccount;
+    const used = this.inWindow(counts, `orders|${account}|`, a.windowMs, a.bucketMs, now);
+    if (used.total >= a.limit) {
+      return { reason: `${used.total} new orders in 3 h for ${record.directoryUrl} (budget ${a.limit})`, retryAt: new Date(used.oldest + a.windowMs + a.bucketMs) };
+    }
+    if (!isSameNames(record)) {
+      const d = BUDGET_LIMITS.ordersPerDomain;
+      for (const domain of new Set(record.names.map(registeredDomain))) {
+        const u = this.inWindow(counts, `domain|${domain}|`, d.windowMs, d.bucketMs, now);
+        if (u.total >= d.limit) {
+          return { reason: `${u.total} new certificates in 7 days for ${domain} (budget ${d.limit})`, retryAt: new Date(u.oldest + d.windowMs + d.bucketMs) };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Counts an order placed for `record` (nothing for an ARI renewal). */
+  async noteOrder(record: CertificateRecord): Promise<void> {
+    if (isAriRenewal(record)) return;
+    const now = this.now().getTime();
+    const attributes = [`orders|${RateLimitGate.key(record.directoryUrl, record.eabSecretId)}|${bucket(now, BUDGET_LIMITS.ordersPerAccount.bucketMs)}`];
+    if (!isSameNames(record)) {
+      for (const domain of new Set(record.names.map(registeredDomain))) attributes.push(`domain|${domain}|${bucket(now, DAY)}`);
+    }
+    await this.bump(attributes);
+  }
+
+  /** Counts one import into ACM. */
+  async noteImport(): Promise<void> {
+    await this.bump([`imports|${bucket(this.now().getTime(), DAY)}`]);
+  }
+
+  async status(): Promise<BudgetStatus> {
+    const counts = await this.load();
+    const now = this.now().getTime();
+    const group = (prefix: string, windowMs: number, bucketMs: number) => {
+      const totals = new Map<string, number>();
+      for (const [k, v] of Object.entries(counts)) {
+        if (!k.startsWith(prefix)) continue;
+        const cut = k.lastIndexOf('|');
+        if (parseBucket(k.slice(cut + 1)) + bucketMs <= now - windowMs) continue;
+        const name = k.slice(prefix.length, cut);
+        totals.set(name, (totals.get(name) ?? 0) + v);
+      }
+      return [...totals].sort((x, y) => y[1] - x[1]);
+    };
+    const a = BUDGET_LIMITS.ordersPerAccount;
+    const d = BUDGET_LIMITS.ordersPerDomain;
+    const i = BUDGET_LIMITS.acmImports;
+    const imports = this.inWindow(counts, 'imports|', i.windowMs, i.bucketMs, now).total;
+    return {
+      accounts: group('orders|', a.windowMs, a.bucketMs).map(([name, used]) => ({ name: name.trim(), used, limit: a.limit, window: '3 h' })),
+      domains: group('domain|', d.windowMs, d.bucketMs).map(([name, used]) => ({ name, used, limit: d.limit, window: '7 days' })),
+      imports: { name: 'ACM imports (this account and region)', used: imports, limit: i.limit, window: '365 days' },
+      warning:
+        imports >= i.limit * i.warnShare
+          ? `${imports} certificates were imported by certbeat in 365 days, ${Math.round((imports / i.limit) * 100)} % of ACM's ${i.limit} per account and region: ask AWS for a higher quota, or move certificates to another region or account.`
+          : undefined,
+    };
+  }
+
+  private async load(): Promise<Record<string, number>> {
+    if (this.counts) return this.counts;
+    const counts = await this.store.read();
+    const now = this.now().getTime();
+    const stale = Object.keys(counts).filter((k) => {
+      const windowMs = k.startsWith('orders|') ? BUDGET_LIMITS.ordersPerAccount.windowMs : k.startsWith('domain|') ? BUDGET_LIMITS.ordersPerDomain.windowMs : BUDGET_LIMITS.acmImports.windowMs;
+      const bucketMs = k.startsWith('orders|') ? BUDGET_LIMITS.ordersPerAccount.bucketMs : DAY;
+      return parseBucket(k.slice(k.lastIndexOf('|') + 1)) + bucketMs <= now - windowMs;
+    });
+    for (const k of stale) delete counts[k];
+    if (stale.length > 0) await this.store.remove(stale).catch(() => undefined);
+    this.counts = counts;
+    return counts;
+  }
+
+  private async bump(attributes: string[]): Promise<void> {
+    const counts = await this.load();
+    for (const k of attributes) counts[k] = (counts[k] ?? 0) + 1;
+    await this.store.add(attributes);
+  }
+
+  private inWindow(counts: Record<string, number>, prefix: string, windowMs: number, bucketMs: number, now: number) {
+    let total = 0;
+    let oldest = now;
+    for (const [k, v] of Object.entries(counts)) {
+      if (!k.startsWith(prefix) || k.indexOf('|', prefix.length) !== -1) continue;
+      const start = parseBucket(k.slice(prefix.length));
+      if (start + bucketMs <= now - windowMs) continue;
+      total += v;
+      oldest = Math.min(oldest, start);
+    }
+    return { total, oldest };
+  }
+}
+
+/** A `BudgetStore` in memory (tests, the simulation). */
+export function memoryBudgetStore(initial: Record<string, number> = {}): BudgetStore & { counts: Record<string, number> } {
+  const counts = { ...initial };
+  return {
+    counts,
+    read: async () => ({ ...counts }),
+    add: async (attributes) => {
+      for (const k of attributes) counts[k] = (counts[k] ?? 0) + 1;
+    },
+    remove: async (attributes) => {
+      for (const k of attributes) delete counts[k];
+    },
+  };
+}
+
+/**
+ * The order in which a run works its due certificates: renewals inside an opened ARI window first (the
+ * CA asked for them, and LE exempts them from its limits), then by urgency (earliest expiry first), then
+ * certificates never issued.
+ */
+export function byPriority(records: CertificateRecord[], now: Date): CertificateRecord[] {
+  const ariOpen = (r: CertificateRecord) => (r.acmArn && r.renewalWindow && new Date(r.renewalWindow.start).getTime() <= now.getTime() ? 0 : 1);
+  const expiry = (r: CertificateRecord) => (r.notAfter ? new Date(r.notAfter).getTime() : Number.POSITIVE_INFINITY);
+  return [...records].sort((a, b) => ariOpen(a) - ariOpen(b) || expiry(a) - expiry(b));
+}
