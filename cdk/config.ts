@@ -38,6 +38,8 @@ export interface CertbeatConfig {
   zoneRoles: Record<string, string>;
   alarms: { emails: string[]; topicArn?: string };
   logRetentionDays: number;
+  /** Mails' language and time zone (CERTBEAT_MAIL_LANGUAGE / CERTBEAT_TIME_ZONE of the function). */
+  mail: { language: 'en' | 'ja'; timeZone: string };
   certificates: DeployedCertificate[];
   /** The inventory digest mail; absent (the default): no digest is sent. */
   digest?: DigestConfig;
@@ -278,6 +280,15 @@ const schema = z.strictObject({
         .optional(),
     })
     .default({ emails: [] }),
+  mail: z
+    .strictObject({
+      language: z.enum(['en', 'ja'], { error: (i) => `"${String(i.input)}" is not a mail language; use "en" or "ja"` }).default('en'),
+      timeZone: z
+        .string()
+        .refine((tz) => isTimeZone(tz), { error: (i) => `"${String(i.input)}" is not an IANA time zone; use e.g. "Asia/Tokyo" or leave it out for UTC` })
+        .default('UTC'),
+    })
+    .default({ language: 'en', timeZone: 'UTC' }),
   logRetentionDays: z
     .number()
     .refine((n) => LOG_RETENTION_DAYS.includes(n), {
@@ -374,6 +385,7 @@ function normalize(raw: RawConfig): CertbeatConfig {
     zoneRoles: raw.zoneRoles,
     alarms: { emails: raw.alarms.emails, topicArn: raw.alarms.topicArn },
     logRetentionDays: raw.logRetentionDays,
+    mail: raw.mail,
     certificates: raw.certificates.map(({ notes: _notes, ...c }) => c),
     ...(raw.digest ? { digest: normalizeDigest(raw.digest, raw.defaultRecipients) } : {}),
     ...withNotes(raw.certificates.flatMap((c, i) => (c.notes ?? []).map((n) => `certificates[${i}].${n}`))),

@@ -47,6 +47,8 @@ export class CertificateRenewer extends Construct {
     // Empty values are left out: the runtime config treats absent and empty alike.
     if (config.defaultRecipients.length > 0) environment[ENV.defaultRecipients] = config.defaultRecipients.join(',');
     if (config.accountEmail) environment[ENV.accountEmail] = config.accountEmail;
+    environment[ENV.mailLanguage] = config.mail.language;
+    environment[ENV.timeZone] = config.mail.timeZone;
     if (Object.keys(config.zoneRoles).length > 0) environment[ENV.zoneRoles] = JSON.stringify(config.zoneRoles);
     // Resolved at synthesis (own list, else defaultRecipients), so the mail goes where the config says.
     if (config.digest) environment[ENV.digestRecipients] = config.digest.recipients.join(',');

@@ -153,7 +153,8 @@ export function isRetryable(e: unknown): boolean {
   if (e instanceof LeaseHeldError || e instanceof InterruptedError) return true;
   if (e instanceof CaRejectedError) {
     // Validation problems may be DNS still settling; account and policy refusals need a person.
-    return ['dns', 'connection', 'serverInternal', 'badNonce', 'incorrectResponse'].includes(e.shortType ?? '');
+    // invalidProfile: the CA retired the profile; the next attempt (an hour later) orders the fallback.
+    return ['dns', 'connection', 'serverInternal', 'badNonce', 'incorrectResponse', 'invalidProfile'].includes(e.shortType ?? '');
   }
   if (e instanceof CertbeatError) return false;
   // Unknown errors: assume transient so the ladder retries, but the mail still names them.

@@ -80,6 +80,8 @@ describe('renewal Lambda', () => {
       [ENV.accountEmail]: 'acme@example.com',
       [ENV.pendingSecretPrefix]: 'certbeat/Certbeat/pending/',
       [ENV.stackTag]: 'Certbeat',
+      [ENV.mailLanguage]: 'en',
+      [ENV.timeZone]: 'UTC',
       POWERTOOLS_SERVICE_NAME: 'certbeat',
       POWERTOOLS_METRICS_NAMESPACE: 'certbeat',
     });

@@ -222,3 +222,15 @@ describe('challenge record names for the IAM conditions', () => {
     expect(scope.lookedUp).toEqual(['_acme-challenge.c.example.org']);
   });
 });
+
+describe('mail language and time zone', () => {
+  const base = { sender: 'certbeat@example.com', certificates: [{ id: 'web', names: ['example.com'], zoneId: 'ZEXAMPLE' }] };
+  it('defaults to English in UTC and takes Japanese in Asia/Tokyo', () => {
+    expect(parseConfig(base).mail).toEqual({ language: 'en', timeZone: 'UTC' });
+    expect(parseConfig({ ...base, mail: { language: 'ja', timeZone: 'Asia/Tokyo' } }).mail).toEqual({ language: 'ja', timeZone: 'Asia/Tokyo' });
+  });
+  it('refuses an unknown language or zone, naming the field and the fix', () => {
+    expect(() => parseConfig({ ...base, mail: { language: 'fr' } })).toThrow(/mail\.language.*"fr" is not a mail language; use "en" or "ja"/s);
+    expect(() => parseConfig({ ...base, mail: { timeZone: 'Mars/Olympus' } })).toThrow(/mail\.timeZone.*not an IANA time zone/s);
+  });
+});
