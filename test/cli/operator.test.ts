@@ -153,7 +153,7 @@ describe('dry run at Let\'s Encrypt', () => {
     expect(summary.failed[0].message).toMatch(/acme-staging-v02\.api\.letsencrypt\.org/);
     expect(summary.failed[0].message).not.toMatch(/acme-v02\.api\.letsencrypt\.org/);
     expect(await inventory.get('le')).toEqual(before);
-    expect((await cli(['remove', 'le'])).code).toBe(0);
+    expect((await cli(['remove', 'le', '--yes'])).code).toBe(0);
   }, 120_000);
 
   it('refuses --dry-run with --remote: the function has no dry run', async () => {
