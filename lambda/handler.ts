@@ -12,17 +12,22 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { LambdaInvoker, environmentCredentials } from './adapters/lambda/lambda-invoker.js';
 import { createAdapters, createRenewalService, systemClock, type AwsClients } from './composition.js';
 import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
-import { certbeatIdsOf, parseEvent } from './event.js';
+import { invokeContinuation, stoppedForTime } from './continuation.js';
+import { certbeatIdsOf, nextContinuation, parseEvent } from './event.js';
 import { sendDigest } from './domain/digest.js';
+import type { RunLog } from './domain/ports.js';
 import type { RenewalService } from './domain/renewal-service.js';
 import { emptySummary, type RunSummary } from './domain/run-summary.js';
 
 const logger = new Logger({ serviceName: 'certbeat' });
 const metrics = new Metrics({ namespace: 'certbeat', serviceName: 'certbeat' });
 
-let built: { config: RuntimeConfig; service: RenewalService; adapters: ReturnType<typeof createAdapters> } | undefined;
+let built:
+  | { config: RuntimeConfig; service: RenewalService; adapters: ReturnType<typeof createAdapters>; lambda: LambdaInvoker; log: RunLog }
+  | undefined;
 
 function build() {
   if (built) return built;
@@ -45,7 +50,10 @@ function build() {
     error: (message: string, attributes: Record<string, unknown> = {}) => logger.error(message, attributes),
   };
   const adapters = createAdapters(config, clients, log);
-  built = { config, adapters, service: createRenewalService(config, clients, log, systemClock, {}, adapters) };
+  // Only for the continuation of a run that stopped for time (an asynchronous invoke of this function).
+  // (A signed HTTPS call, not @aws-sdk/client-lambda: see lambda/adapters/lambda/lambda-invoker.ts.)
+  const lambda = new LambdaInvoker({ region: config.region, credentials: () => environmentCredentials() });
+  built = { config, adapters, lambda, log, service: createRenewalService(config, clients, log, systemClock, {}, adapters) };
   return built;
 }
 
@@ -68,7 +76,7 @@ export type HandlerResult = RunSummary | { digest: { sent: boolean; certificates
 
 export const handler = async (event: unknown, context: Context): Promise<HandlerResult> => {
   logger.addContext(context);
-  const { service, config, adapters } = build();
+  const { service, config, adapters, lambda, log } = build();
   const request = parseEvent(event);
   if (request.trigger === 'acm-expiry') {
     // One ListTagsForCertificate per ARN: other certificates in the account must not start a run each.
@@ -78,7 +86,7 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
       return emptySummary();
     }
   }
-  logger.info('run started', { trigger: request.trigger, ids: request.ids });
+  logger.info('run started', { trigger: request.trigger, ids: request.ids, continuation: request.continuation });
   if (request.trigger === 'digest') {
     const recipients = config.digestRecipients.length > 0 ? config.digestRecipients : config.defaultRecipients;
     const digest = await sendDigest({ inventory: adapters.inventory, notifier: adapters.notifier, clock: systemClock, timeZone: config.timeZone, budget: adapters.budget }, recipients);
@@ -92,7 +100,7 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
     force: request.force,
     // ACM sends its expiry event daily per certificate, the ARI check runs 6-hourly: invalid items are
     // mailed by the daily schedule only.
-    mailInvalidItems: request.trigger !== 'acm-expiry' && request.trigger !== 'ari-check',
+    mailInvalidItems: !['acm-expiry', 'ari-check', 'continuation'].includes(request.trigger),
   });
   metrics.addMetric('CertificatesRenewed', MetricUnit.Count, summary.renewed.length);
   metrics.addMetric('RenewalFailures', MetricUnit.Count, summary.failed.length);
@@ -100,5 +108,11 @@ export const handler = async (event: unknown, context: Context): Promise<Handler
   // Alarmed on: an owner who is not told is the one failure certbeat must never keep quiet about.
   metrics.addMetric('MailsNotSent', MetricUnit.Count, summary.mailsNotSent.length);
   metrics.publishStoredMetrics();
+  // A fleet larger than one run continues now, in a fresh invocation, rather than at the next schedule.
+  if (stoppedForTime(summary)) {
+    const next = nextContinuation(request);
+    if (next) await invokeContinuation(lambda, context.invokedFunctionArn || context.functionName, next, log);
+    else logger.warn('no continuation: the rest waits for the next schedule', { trigger: request.trigger, continuation: request.continuation });
+  }
   return summary;
 };

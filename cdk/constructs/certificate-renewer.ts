@@ -71,6 +71,12 @@ export class CertificateRenewer extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     for (const statement of renewerStatements(this, config, { ...props, pendingSecretsArn })) this.role.addToPolicy(statement);
+    // A run that stops for time invokes this function again (asynchronously) to continue the same day.
+    // A separate policy: in the role's default policy the function's own ARN would make a dependency cycle.
+    new iam.Policy(this, 'ContinuationPolicy', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] })],
+    });
     this.acknowledgeWildcards(config, pendingSecretsArn);
   }
 
