@@ -13,6 +13,7 @@
  */
 import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
 import { chunk, mapLimit } from './concurrency.js';
+import { retrying, settlesWithin, untilAborted, withTimeout } from './promises.js';
 import {
   CertbeatError,
   ConfigurationError,
@@ -307,7 +308,7 @@ export class RenewalService {
       if (challenges.length > 0) {
         const publishing = dns.present(challenges, deadline(), stale);
         presenting = publishing;
-        const failed = await untilAborted(publishing, options.signal);
+        const failed = await untilAborted(publishing, options.signal, interrupted);
         for (const job of ordered) {
           const hit = job.challenges.find((c) => failed.has(c));
           if (hit) job.error = toCertbeatError(failed.get(hit));
@@ -318,7 +319,7 @@ export class RenewalService {
         limit,
         async (job) => {
           try {
-            job.issued = await untilAborted(this.deps.ca.completeOrder(job.order!, deadline()), options.signal);
+            job.issued = await untilAborted(this.deps.ca.completeOrder(job.order!, deadline()), options.signal, interrupted);
           } catch (e) {
             job.error = toCertbeatError(e);
             state.gate.note(gateKey(job.record), job.error);
@@ -960,12 +961,6 @@ export class RenewalService {
 /** How long a stopped run waits for a Route 53 change already under way before cleaning up. */
 const ABORT_SETTLE_MS = 30_000;
 
-/** Whether `promise` settles (either way) within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const settled = await withTimeout(promise.then(() => true, () => true), ms);
-  return settled === true;
-}
-
 /**
  * The record a dry run works on: due now, at Let's Encrypt's staging CA instead of production, and
  * without the state a real run would resume or send (order, kept certificate, import, ARI `replaces`,
@@ -995,20 +990,6 @@ function interrupted(): InterruptedError {
   });
 }
 
-/** Settles with `promise`, or rejects with `InterruptedError` as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(interrupted());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(interrupted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /** The zone of a challenge's identifier; locateZones may key by the name as configured or by its base. */
 function zoneFor(identifier: string, zoneIds: Record<string, string>): string {
   const name = normalizeName(identifier);
@@ -1021,30 +1002,4 @@ function sameNameSet(a: string[], b: string[]): boolean {
   const x = new Set(a.map((n) => normalizeName(n)));
   const y = new Set(b.map((n) => normalizeName(n)));
   return x.size === y.size && [...x].every((n) => y.has(n));
-}
-
-/** Resolves `undefined` when `promise` takes longer than `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Runs `fn` up to `attempts` times with a short pause; `true` on success, else the last error. */
-async function retrying(attempts: number, fn: () => Promise<unknown>): Promise<true | unknown> {
-  let last: unknown;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      last = e;
-      // A lost lease will not come back: stop at once.
-      if (e instanceof LeaseHeldError) break;
-      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
-    }
-  }
-  return last;
 }
