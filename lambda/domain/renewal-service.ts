@@ -545,14 +545,7 @@ export class RenewalService {
       return false;
     }
     log.warn('adopting a certificate an earlier run imported without recording it', { id: record.id, arn: match.arn, serial });
-    const installed: Installed = {
-      arn: match.arn,
-      serial,
-      names: record.names,
-      notBefore: match.notBefore ?? new Date(match.notAfter.getTime() - 90 * 86_400_000),
-      notAfter: match.notAfter,
-      issuer: match.issuer ?? '',
-    };
+    const installed = adoptedFacts(record, serial, match);
     if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
     if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
     await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, inUseBy: match.inUseBy }, state);
@@ -633,7 +626,7 @@ export class RenewalService {
   }
 
   private async succeed(job: Job, state: RunState): Promise<void> {
-    const { store, inventory, log } = this.deps;
+    const { inventory, log } = this.deps;
     const { record } = job;
     const issued = job.issued!;
     const owner = state.options.invocationId;
@@ -656,17 +649,21 @@ export class RenewalService {
       throw e;
     }
     // From here on the certificate is in ACM: nothing below may turn this into a failure.
-    let slotEmpty = true;
-    if (this.deps.pendingImports && (job.fromPending || record.pendingImport)) {
-      slotEmpty = await this.deps.pendingImports.discard(record.id).then(
-        () => true,
-        (e) => {
-          log.warn('could not empty the pending-import slot; it is emptied on a later run', { id: record.id, error: toCertbeatError(e).message });
-          return false;
-        },
-      );
-    }
+    const slotEmpty = await this.emptyPendingSlot(job);
     await this.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty }, state);
+  }
+
+  /** Empties the pending-import slot after the import it held went through; false when that failed (a later run retries). */
+  private async emptyPendingSlot(job: Job): Promise<boolean> {
+    const { pendingImports, log } = this.deps;
+    if (!pendingImports || !(job.fromPending || job.record.pendingImport)) return true;
+    return pendingImports.discard(job.record.id).then(
+      () => true,
+      (e) => {
+        log.warn('could not empty the pending-import slot; it is emptied on a later run', { id: job.record.id, error: toCertbeatError(e).message });
+        return false;
+      },
+    );
   }
 
   /**
@@ -754,13 +751,7 @@ export class RenewalService {
       job.regional = { acmArns: result.arns, pending: [...result.failed.keys()] };
       throw regionalImportError(result.failed, result.arns);
     }
-    let slotEmpty = true;
-    if (this.deps.pendingImports && (job.fromPending || record.pendingImport)) {
-      slotEmpty = await this.deps.pendingImports.discard(record.id).then(
-        () => true,
-        () => false,
-      );
-    }
+    const slotEmpty = await this.emptyPendingSlot(job);
     await this.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns }, state);
   }
 
@@ -782,14 +773,7 @@ export class RenewalService {
     const primary = held.get(all[0])!;
     if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
     if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
-    const installed: Installed = {
-      arn: primary.arn,
-      serial: record.importingSerial!,
-      names: record.names,
-      notBefore: primary.notBefore ?? new Date(primary.notAfter!.getTime() - 90 * 86_400_000),
-      notAfter: primary.notAfter!,
-      issuer: primary.issuer ?? '',
-    };
+    const installed = adoptedFacts(record, record.importingSerial!, primary);
     await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, acmArns: job.foundArns }, state);
     return true;
   }
@@ -801,7 +785,7 @@ export class RenewalService {
     how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string> },
     state: RunState,
   ): Promise<void> {
-    const { store, inventory, clock, log, ca } = this.deps;
+    const { inventory, clock, log, ca } = this.deps;
     const { record } = job;
     const { arn } = installed;
     const now = clock.now();
@@ -977,6 +961,21 @@ function dryRunRecord(record: CertificateRecord): CertificateRecord {
     ariCertId: undefined,
     owedMails: undefined,
     published: undefined,
+  };
+}
+
+/**
+ * The facts of a certificate an earlier run imported without recording, as ACM describes it. ACM may
+ * not report notBefore: 90 days before expiry is assumed then (only the renewal timing uses it).
+ */
+function adoptedFacts(record: CertificateRecord, serial: string, stored: StoredCertificate): Installed {
+  return {
+    arn: stored.arn,
+    serial,
+    names: record.names,
+    notBefore: stored.notBefore ?? new Date(stored.notAfter!.getTime() - 90 * 86_400_000),
+    notAfter: stored.notAfter!,
+    issuer: stored.issuer ?? '',
   };
 }
 
