@@ -3,18 +3,21 @@
  * ARN, so CloudFront, load balancers and API Gateway keep serving it without a change) and describes them.
  */
 import { X509Certificate } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AddTagsToCertificateCommand,
   DescribeCertificateCommand,
   ImportCertificateCommand,
   type ACMClient,
   type CertificateDetail,
+  type ImportCertificateCommandInput,
+  type ImportCertificateCommandOutput,
   type Tag,
 } from '@aws-sdk/client-acm';
 import { CertbeatError, ConfigurationError, ImportFailedError, ImportOutcomeUnknownError, TransientError } from '../../domain/errors.js';
 import { CERTIFICATE_ID_TAG, type KeyType, type StoredCertificate } from '../../domain/model.js';
 import type { CertificateStore, ImportRequest } from '../../domain/ports.js';
-import { commonAcmError, isTagError, outcomeUnknown, sdkErrorFacts } from './acm-errors.js';
+import { commonAcmError, isTagError, isThrottling, outcomeUnknown, sdkErrorFacts } from './acm-errors.js';
 import { listImported, tagsOf, withTag } from './acm-tag-search.js';
 import { firstAttemptError, sendOnce } from './send-once.js';
 
@@ -116,46 +119,77 @@ function unknownOutcomeRemediation(arn: string | undefined): string {
  * Contract (see `CertificateStore`): `import` sends ImportCertificate with the certificate, chain and key
  * as bytes; with `request.arn` it re-imports into that ARN (no tags: ACM refuses them on re-import),
  * without it it imports anew with the request's tags plus `certbeat:names`, all bounded to ACM's tag rules.
- * It returns the ARN. ImportCertificate goes out exactly once, whatever retries the client is configured
- * with (see send-once.ts): a 5xx, a broken connection or a timeout after sending becomes
- * `ImportOutcomeUnknownError` (the import may be committed), never a second import. ACM's definite
- * refusals become `ImportFailedError` with a remediation (key type change, deleted ARN, quota, chain),
- * permissions `ConfigurationError`, throttling and unreachable ACM `TransientError`.
+ * It returns the ARN. At most one ImportCertificate request that ACM may have processed goes out, whatever
+ * retries the client is configured with (each send is one HTTP request, see send-once.ts): a 5xx, a broken
+ * connection or a timeout after sending becomes `ImportOutcomeUnknownError` (the import may be committed),
+ * never a second import. A throttled send, which ACM refused before processing it, is sent again after a
+ * full-jitter exponential backoff, up to `importMaxSends` sends in all. ACM's definite refusals become
+ * `ImportFailedError` with a remediation (key type change, deleted ARN, quota, chain), permissions
+ * `ConfigurationError`, throttling on every send and unreachable ACM `TransientError`.
  * `describe` returns `undefined` for an ARN ACM does not know; reads keep the client's own retries, which
  * are harmless for them. No error or log carries the private key.
  */
 export class AcmCertificateStore implements CertificateStore {
   /**
    * `ownerTags` go on every first import beside the request's own (e.g. `certbeat:stack`);
-   * `listPageSize` only lets tests force paging.
+   * `listPageSize` only lets tests force paging. A throttled import is sent up to `importMaxSends` times
+   * (default 6), waiting a random time up to `importBackoffBaseMs` × 2^(n−1), at most `importBackoffCapMs`,
+   * after the n-th (defaults 200 ms and 5 s).
    */
   constructor(
     private readonly client: ACMClient,
-    private readonly options: { listPageSize?: number; ownerTags?: Record<string, string> } = {},
+    private readonly options: {
+      listPageSize?: number;
+      ownerTags?: Record<string, string>;
+      importMaxSends?: number;
+      importBackoffBaseMs?: number;
+      importBackoffCapMs?: number;
+    } = {},
   ) {}
 
   async import(request: ImportRequest): Promise<string> {
     const cert = parseCertificate(request.certificatePem);
     const chain = request.chainPem.trim();
-    try {
-      const out = await this.client.send(
-        sendOnce(new ImportCertificateCommand({
-          Certificate: utf8(request.certificatePem),
-          PrivateKey: utf8(request.privateKeyPem),
-          ...(chain ? { CertificateChain: utf8(request.chainPem) } : {}),
-          ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags({ ...this.options.ownerTags, ...request.tags }, namesOf(cert)) }),
-        })),
-      );
-      if (!out.CertificateArn) {
-        throw new ImportOutcomeUnknownError('ACM accepted the import but returned no ARN', {
-          targetArn: request.arn,
-          remediation: unknownOutcomeRemediation(request.arn),
-        });
+    const out = await this.sendImport(
+      {
+        Certificate: utf8(request.certificatePem),
+        PrivateKey: utf8(request.privateKeyPem),
+        ...(chain ? { CertificateChain: utf8(request.chainPem) } : {}),
+        ...(request.arn ? { CertificateArn: request.arn } : { Tags: importTags({ ...this.options.ownerTags, ...request.tags }, namesOf(cert)) }),
+      },
+      request,
+      cert,
+    );
+    if (!out.CertificateArn) {
+      throw new ImportOutcomeUnknownError('ACM accepted the import but returned no ARN', {
+        targetArn: request.arn,
+        remediation: unknownOutcomeRemediation(request.arn),
+      });
+    }
+    return out.CertificateArn;
+  }
+
+  /** Sends ImportCertificate, again only after throttling; any other failure becomes a certbeat error. */
+  private async sendImport(
+    input: ImportCertificateCommandInput,
+    request: ImportRequest,
+    cert: X509Certificate | undefined,
+  ): Promise<ImportCertificateCommandOutput> {
+    const { importMaxSends = 6, importBackoffBaseMs = 200, importBackoffCapMs = 5000 } = this.options;
+    for (let sent = 1; ; sent++) {
+      try {
+        // A fresh command each time: sendOnce's guard allows one request per command.
+        return await this.client.send(sendOnce(new ImportCertificateCommand(input)));
+      } catch (raw) {
+        const e = firstAttemptError(raw);
+        // ACM refuses a throttled request before processing it, so sending it again cannot import twice.
+        // A throttling name on an answer that may have been committed (5xx) is not trusted.
+        if (sent < importMaxSends && isThrottling(e) && !outcomeUnknown(e)) {
+          await sleep(Math.random() * Math.min(importBackoffCapMs, importBackoffBaseMs * 2 ** (sent - 1)));
+          continue;
+        }
+        throw await this.importError(e, request, cert);
       }
-      return out.CertificateArn;
-    } catch (e) {
-      if (e instanceof CertbeatError) throw e;
-      throw await this.importError(firstAttemptError(e), request, cert);
     }
   }
 

@@ -87,6 +87,11 @@ export function commonAcmError(e: unknown, action: string, arn?: string): Certbe
   return undefined;
 }
 
+/** Whether ACM throttled the request (its error name is one of the throttling names). */
+export function isThrottling(e: unknown): boolean {
+  return THROTTLING.has(sdkErrorFacts(e).name);
+}
+
 /** Whether the error is one of ACM's tag errors (bad key or value, too many tags, a tag policy). */
 export function isTagError(e: unknown): boolean {
   return TAGS.has(sdkErrorFacts(e).name);

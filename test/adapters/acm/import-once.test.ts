@@ -2,7 +2,8 @@
  * Exactly one ACM certificate per certbeat id: an import whose answer is lost is never sent twice, is
  * reported as "outcome unknown", and `findByTag` then finds what ACM committed. ACM is the emulator; the
  * lost answer comes from a loopback proxy that forwards each request to it and can replace the answer to
- * ImportCertificate (after ACM committed it) with a 500 or a dropped connection.
+ * ImportCertificate (after ACM committed it) with a 500 or a dropped connection. A throttled import, which
+ * ACM never processed, is sent again: those tests use the testbed's fault proxy in front of the emulator.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,9 +17,13 @@ import { AcmCertificateStore } from '../../../lambda/adapters/acm/acm-certificat
 import { sendOnce } from '../../../lambda/adapters/acm/send-once.js';
 import { ImportOutcomeUnknownError, TransientError } from '../../../lambda/domain/errors.js';
 import { startAcmEmulator, type AcmEmulator } from '../../testbed/acm-emulator.js';
+import { startTestbed, type Testbed, type TestbedFaults } from '../../testbed/testbed.js';
 import { makeCertificates } from './test-certificates.js';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+const keyBody = (pem: string) => pem.split('\n').find((l) => l.length > 40 && !l.startsWith('-----'))!;
+/** Backoff small enough for tests; the sends are what is counted. */
+const quick = { importBackoffBaseMs: 1, importBackoffCapMs: 5 };
 
 type Mode = 'forward' | 'commit-then-500' | 'commit-then-drop' | 'throttle';
 
@@ -155,13 +160,86 @@ describe('a first import whose answer is lost', () => {
 });
 
 describe('a definite refusal', () => {
-  it('is not "outcome unknown" and is not retried, even when the SDK would retry it (throttling)', async () => {
+  it('is not "outcome unknown", and each send is one request even when the SDK would retry it (throttling)', async () => {
     proxy.mode = 'throttle';
-    const err = await store.import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'throttled' } }).catch((e) => e);
+    const err = await new AcmCertificateStore(client, { ...quick, importMaxSends: 2 })
+      .import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'throttled' } })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect(err).not.toBeInstanceOf(ImportOutcomeUnknownError);
-    expect(proxy.imports).toBe(1);
+    // 2 sends of 1 request each; the client's own retries (maxAttempts 3) would have made 6.
+    expect(proxy.imports).toBe(2);
     expect(withId('throttled')).toEqual([]);
+  });
+});
+
+describe('a throttled import (testbed fault proxy in front of the ACM emulator)', () => {
+  let tb: Testbed & { faults: TestbedFaults };
+  let throttledStore: AcmCertificateStore;
+  const tagged = (id: string) => tb.acm.certificates().filter((c) => c.tags.some((t) => t.Key === 'certbeat:id' && t.Value === id));
+  const imports = () => tb.faults.acm.calls('ImportCertificate');
+
+  beforeAll(async () => {
+    tb = await startTestbed({ faults: true });
+    // The testbed's client has maxAttempts 2: each send must still be one request.
+    throttledStore = new AcmCertificateStore(tb.clients().acm, { ...quick, importMaxSends: 4 });
+  });
+  afterEach(() => {
+    tb.faults.acm.clear();
+    tb.faults.acm.resetCalls();
+  });
+  afterAll(async () => {
+    await tb?.stop();
+  });
+
+  it('a first import throttled on its first 2 sends is sent a 3rd time: one certificate with its certbeat:id, its ARN returned', async () => {
+    const throttle = tb.faults.acm.inject({ operation: 'ImportCertificate', fault: 'throttle', times: 2 });
+    const arn = await throttledStore.import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'throttled-new' } });
+    expect(throttle.fired).toBe(2);
+    expect(imports()).toBe(3);
+    expect(tb.faults.acm.requests('ImportCertificate').map((c) => c.forwarded)).toEqual([false, false, true]);
+    expect(tagged('throttled-new').map((c) => c.arn)).toEqual([arn]);
+  });
+
+  it('a throttled re-import is sent again and replaces the certificate under the same ARN', async () => {
+    const arn = await throttledStore.import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'throttled-again' } });
+    const before = await throttledStore.describe(arn);
+    tb.faults.acm.resetCalls();
+    tb.faults.acm.inject({ operation: 'ImportCertificate', fault: 'throttle', times: 1 });
+    expect(await throttledStore.import({ arn, ...certs.ec2, chainPem: certs.chainPem, tags: {} })).toBe(arn);
+    expect(imports()).toBe(2);
+    const after = await throttledStore.describe(arn);
+    expect(after!.serial).not.toBe(before!.serial);
+    expect(after!.serial!.replace(/:/g, '').toUpperCase()).toBe(new X509Certificate(certs.ec2.certificatePem).serialNumber.toUpperCase());
+    expect(tagged('throttled-again').map((c) => [c.arn, c.importCount])).toEqual([[arn, 2]]);
+  });
+
+  it('throttled on every send: TransientError after exactly importMaxSends sends, no certificate, no key in the error', async () => {
+    tb.faults.acm.inject({ operation: 'ImportCertificate', fault: 'throttle' });
+    const err = await throttledStore.import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'throttled-always' } }).catch((e) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).not.toBeInstanceOf(ImportOutcomeUnknownError);
+    expect(err.message).toMatch(/^ACM throttled the request to import a certificate: Rate exceeded/);
+    expect(`${err.message} ${err.remediation} ${err.cause?.message}`).not.toContain(keyBody(certs.ec1.privateKeyPem));
+    expect(imports()).toBe(4);
+    expect(tb.faults.acm.requests('ImportCertificate').every((c) => !c.forwarded)).toBe(true);
+    expect(tagged('throttled-always')).toEqual([]);
+  });
+
+  it('a 5xx after ACM committed is not sent again, also after a throttled send', async () => {
+    tb.faults.acm.inject({ operation: 'ImportCertificate', fault: 'errorAfterCommit', times: 1 });
+    const lost = await throttledStore.import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'committed-500' } }).catch((e) => e);
+    expect(lost).toBeInstanceOf(ImportOutcomeUnknownError);
+    expect(imports()).toBe(1);
+    expect(tagged('committed-500')).toHaveLength(1);
+
+    tb.faults.acm.resetCalls();
+    tb.faults.acm.inject({ operation: 'ImportCertificate', fault: 'throttle', times: 1 });
+    tb.faults.acm.inject({ operation: 'ImportCertificate', fault: 'errorAfterCommit', times: 1 });
+    const err = await throttledStore.import({ ...certs.ec1, chainPem: certs.chainPem, tags: { 'certbeat:id': 'throttled-then-500' } }).catch((e) => e);
+    expect(err).toBeInstanceOf(ImportOutcomeUnknownError);
+    expect(tb.faults.acm.requests('ImportCertificate').map((c) => c.fault)).toEqual(['throttle', 'errorAfterCommit']);
+    expect(tagged('throttled-then-500')).toHaveLength(1);
   });
 });
 
