@@ -82,17 +82,19 @@ const record = (who: string, n: number, m: Measure) => {
 const baseEnv: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', BENCH_CHALLTESTSRV: tb.challtestsrv.managementUrl, BENCH_DIRECTORY_URL: tb.directoryUrl };
 const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
 
+/** --profile DIR: a V8 CPU profile of each worker process, DIR/<tag>.cpuprofile. */
+const profileArgs = (tag: string) => (values.profile ? [`--cpu-prof`, `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${tag}.cpuprofile`] : []);
+
 async function certbeat(mode: 'ca-file' | 'extra-ca', n: number, tag: string): Promise<Measure> {
-  const env: Record<string, string | undefined> = { ...baseEnv, ...tb.env, POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', BENCH_COUNT: String(n), BENCH_TAG: tag };
+  const env: Record<string, string | undefined> = { ...baseEnv, ...tb.env, POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', CERTBEAT_CONCURRENCY: process.env.CERTBEAT_CONCURRENCY, BENCH_COUNT: String(n), BENCH_TAG: tag };
   if (mode === 'ca-file') delete env.NODE_EXTRA_CA_CERTS;
   else delete env.CERTBEAT_ACME_CA_FILE;
-  const nodeArgs = values.profile ? [`--cpu-prof`, `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${tag}.cpuprofile`] : [];
-  const out = await run(tsx, [...nodeArgs, join(here, 'certbeat-worker.ts')], env);
+  const out = await run(tsx, [...profileArgs(tag), join(here, 'certbeat-worker.ts')], env);
   return JSON.parse(out.stdout.trim().split('\n').pop()!) as Measure;
 }
 
 async function floor(n: number, tag: string): Promise<Measure> {
-  const out = await run(tsx, [join(here, 'floor-worker.ts')], { ...baseEnv, NODE_EXTRA_CA_CERTS: tb.pebble.tlsCaFile, BENCH_COUNT: String(n), BENCH_TAG: tag });
+  const out = await run(tsx, [...profileArgs(tag), join(here, 'floor-worker.ts')], { ...baseEnv, NODE_EXTRA_CA_CERTS: tb.pebble.tlsCaFile, BENCH_COUNT: String(n), BENCH_TAG: tag });
   return JSON.parse(out.stdout.trim().split('\n').pop()!) as Measure;
 }
 
@@ -140,6 +142,7 @@ async function sequential(cmd: string, args: (base: string) => string[], env: Re
 const started = performance.now();
 try {
   await tb.route53.createZone('bench.test');
+  await tb.route53.createZone('warmup.test');
   const versions = {
     certbot: skip.has('certbot') ? '' : (await run('certbot', ['--version'], baseEnv)).stdout.trim(),
     lego: skip.has('lego') ? '' : (await run('dpkg-query', ['-W', '-f', '${Version}', 'lego'], baseEnv)).stdout.trim(),
