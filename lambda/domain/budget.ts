@@ -11,7 +11,9 @@
  * without `dueShard` so the due index never sees it, skipped by `listAll`). Each count is a top-level
  * attribute per time bucket, incremented with an atomic ADD (concurrent runs add, never overwrite):
  * `orders|<account>|<10-minute bucket>`, `domain|<registered domain>|<day>`, `imports|<day>`. A run reads
- * the item once; buckets that left their window are removed then. Bucket edges over-count a little
+ * the item once; buckets that left their window are removed then. What a run counts is added to its own
+ * view at once (later refusals in the run see it) and written in one ADD per `flush` (the renewal
+ * service flushes after a wave's orders and after its imports), not one write per certificate. Bucket edges over-count a little
  * (the window is widened to whole buckets): the budget errs on the side of ordering less.
  * Counting from the records instead would need a scan every run, since a run reads only due records.
  *
@@ -43,8 +45,8 @@ export const BUDGET_ITEM_ID = '#budget';
 export interface BudgetStore {
   /** Every count attribute of the budget item (empty when there is none yet). */
   read(): Promise<Record<string, number>>;
-  /** Adds 1 to each attribute, atomically. */
-  add(attributes: string[]): Promise<void>;
+  /** Adds each amount to its attribute, all in one atomic write. */
+  add(amounts: Record<string, number>): Promise<void>;
   /** Removes attributes whose buckets left their window. */
   remove(attributes: string[]): Promise<void>;
 }
@@ -91,6 +93,8 @@ const parseBucket = (s: string) => new Date(s.length === 10 ? `${s}T00:00:00.000
 /** One run's view of the budget: read once, updated as the run orders and imports. */
 export class OrderBudget {
   private counts?: Record<string, number>;
+  /** Counted in this run's view, not yet written. */
+  private unwritten: Record<string, number> = {};
 
   constructor(
     private readonly store: BudgetStore,
@@ -120,7 +124,7 @@ export class OrderBudget {
     return undefined;
   }
 
-  /** Counts an order placed for `record` (nothing for an ARI renewal). */
+  /** Counts an order placed for `record` (nothing for an ARI renewal); written by the next `flush`. */
   async noteOrder(record: CertificateRecord): Promise<void> {
     if (isAriRenewal(record)) return;
     const now = this.now().getTime();
@@ -131,9 +135,22 @@ export class OrderBudget {
     await this.bump(attributes);
   }
 
-  /** Counts one import into ACM. */
-  async noteImport(): Promise<void> {
-    await this.bump([`imports|${bucket(this.now().getTime(), DAY)}`]);
+  /** Counts `n` imports into ACM (one per region a certificate went to); written by the next `flush`. */
+  async noteImport(n = 1): Promise<void> {
+    await this.bump(Array.from({ length: n }, () => `imports|${bucket(this.now().getTime(), DAY)}`));
+  }
+
+  /** Writes what was counted since the last flush in one store write; on failure it stays for the next. */
+  async flush(): Promise<void> {
+    const amounts = this.unwritten;
+    if (Object.keys(amounts).length === 0) return;
+    this.unwritten = {};
+    try {
+      await this.store.add(amounts);
+    } catch (e) {
+      for (const [k, v] of Object.entries(amounts)) this.unwritten[k] = (this.unwritten[k] ?? 0) + v;
+      throw e;
+    }
   }
 
   async status(): Promise<BudgetStatus> {
@@ -182,8 +199,10 @@ export class OrderBudget {
 
   private async bump(attributes: string[]): Promise<void> {
     const counts = await this.load();
-    for (const k of attributes) counts[k] = (counts[k] ?? 0) + 1;
-    await this.store.add(attributes);
+    for (const k of attributes) {
+      counts[k] = (counts[k] ?? 0) + 1;
+      this.unwritten[k] = (this.unwritten[k] ?? 0) + 1;
+    }
   }
 
   private inWindow(counts: Record<string, number>, prefix: string, windowMs: number, bucketMs: number, now: number) {
@@ -206,8 +225,8 @@ export function memoryBudgetStore(initial: Record<string, number> = {}): BudgetS
   return {
     counts,
     read: async () => ({ ...counts }),
-    add: async (attributes) => {
-      for (const k of attributes) counts[k] = (counts[k] ?? 0) + 1;
+    add: async (amounts) => {
+      for (const [k, n] of Object.entries(amounts)) counts[k] = (counts[k] ?? 0) + n;
     },
     remove: async (attributes) => {
       for (const k of attributes) delete counts[k];

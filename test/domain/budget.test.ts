@@ -21,6 +21,7 @@ describe('the order budget', () => {
     const budget = new OrderBudget(store, () => t0);
     expect(await budget.refusal(record('a'))).toBeUndefined();
     await budget.noteOrder(record('a'));
+    await budget.flush();
     expect(store.counts[`orders|${account}|2026-12-03T12:00`]).toBe(200);
     const refused = await budget.refusal(record('b'));
     expect(refused?.reason).toMatch(/300 new orders in 3 h/);
@@ -28,6 +29,7 @@ describe('the order budget', () => {
     // An ARI renewal (replaces) is exempt, and not counted.
     expect(await budget.refusal(issued('c', { ariCertId: 'x.y' }))).toBeUndefined();
     await budget.noteOrder(issued('c', { ariCertId: 'x.y' }));
+    await budget.flush();
     expect(store.counts[`orders|${account}|2026-12-03T12:00`]).toBe(200);
   });
 
@@ -35,11 +37,44 @@ describe('the order budget', () => {
     const store = memoryBudgetStore({ 'domain|example.com|2026-11-28': 49 });
     const budget = new OrderBudget(store, () => t0);
     await budget.noteOrder(record('new'));
+    await budget.flush();
     expect(store.counts['domain|example.com|2026-12-03']).toBe(1);
     expect((await budget.refusal(record('another')))?.reason).toMatch(/50 new certificates in 7 days for example\.com/);
     // Same names as issued: a renewal, not held to the per-domain budget.
     expect(await budget.refusal(issued('renewal'))).toBeUndefined();
     expect(await budget.refusal(record('elsewhere', { names: ['www.other.org'] }))).toBeUndefined();
+  });
+
+  it('writes a run’s counts in one write per flush, and keeps them for the next flush when that write fails', async () => {
+    const store = memoryBudgetStore();
+    const writes: Record<string, number>[] = [];
+    let failNext = true;
+    const budget = new OrderBudget(
+      {
+        ...store,
+        add: async (amounts) => {
+          writes.push(amounts);
+          if (failNext) {
+            failNext = false;
+            throw new Error('DynamoDB unavailable');
+          }
+          await store.add(amounts);
+        },
+      },
+      () => t0,
+    );
+    for (const id of ['a', 'b', 'c']) await budget.noteOrder(record(id));
+    await budget.noteImport();
+    // Counted in the run's own view at once, before anything is written.
+    expect((await budget.status()).accounts[0].used).toBe(3);
+    expect(store.counts).toEqual({});
+    await expect(budget.flush()).rejects.toThrow('DynamoDB unavailable');
+    await budget.noteOrder(record('d'));
+    await budget.flush();
+    expect(writes).toHaveLength(2);
+    expect(store.counts).toEqual({ [`orders|${account}|2026-12-03T12:00`]: 4, 'domain|example.com|2026-12-03': 4, 'imports|2026-12-03': 1 });
+    await budget.flush();
+    expect(writes).toHaveLength(2);
   });
 
   it('drops buckets that left their window when it reads the counts', async () => {
@@ -54,6 +89,7 @@ describe('the order budget', () => {
     const budget = new OrderBudget(store, () => t0);
     expect((await budget.status()).warning).toBeUndefined();
     await budget.noteImport();
+    await budget.flush();
     const status = await budget.status();
     expect(status.imports).toMatchObject({ used: 4000, limit: BUDGET_LIMITS.acmImports.limit });
     expect(status.warning).toMatch(/4000 certificates were imported by certbeat in 365 days, 80 %/);

@@ -1,6 +1,7 @@
 /**
  * The budget counts (lambda/domain/budget.ts) in one item of the inventory table, `id = "#budget"`:
- * each count a top-level number attribute, incremented with ADD so that concurrent runs add up. The item
+ * each count a top-level number attribute, incremented with ADD so that concurrent runs add up (one
+ * write carries a run's counts for several buckets). The item
  * has no `dueShard`, so the due index never holds it, and `listAll` skips it.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -17,18 +18,21 @@ export class DynamoDbBudgetStore implements BudgetStore {
     return counts;
   }
 
-  async add(attributes: string[]): Promise<void> {
-    if (attributes.length === 0) return;
-    const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
-    await this.opts.client.send(
-      new UpdateCommand({
-        TableName: this.opts.tableName,
-        Key: { [TABLE_KEYS.partitionKey]: BUDGET_ITEM_ID },
-        UpdateExpression: `ADD ${attributes.map((_, i) => `#a${i} :one`).join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':one': 1 },
-      }),
-    );
+  async add(amounts: Record<string, number>): Promise<void> {
+    const entries = Object.entries(amounts).filter(([, n]) => n !== 0);
+    // An update expression is limited to 4 KB; a wave's counts (a few dozen buckets) fit many times over.
+    for (let i = 0; i < entries.length; i += 100) {
+      const part = entries.slice(i, i + 100);
+      await this.opts.client.send(
+        new UpdateCommand({
+          TableName: this.opts.tableName,
+          Key: { [TABLE_KEYS.partitionKey]: BUDGET_ITEM_ID },
+          UpdateExpression: `ADD ${part.map((_, j) => `#a${j} :n${j}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(part.map(([a], j) => [`#a${j}`, a])),
+          ExpressionAttributeValues: Object.fromEntries(part.map(([, n], j) => [`:n${j}`, n])),
+        }),
+      );
+    }
   }
 
   async remove(attributes: string[]): Promise<void> {
