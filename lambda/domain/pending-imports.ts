@@ -36,7 +36,8 @@ export class PendingImports {
       notBefore: issued.notBefore.toISOString(),
       notAfter: issued.notAfter.toISOString(),
     };
-    await this.secrets.put(this.secretIdFor(certificateId), JSON.stringify(stored));
+    // Deleted after use, so usually absent: create first.
+    await this.secrets.put(this.secretIdFor(certificateId), JSON.stringify(stored), { expectAbsent: true });
   }
 
   /** The kept certificate, or `undefined` when there is none or it is unreadable. */

@@ -283,7 +283,12 @@ export interface Notifier {
  */
 export interface SecretStore {
   get(secretId: string): Promise<string | undefined>;
-  put(secretId: string, value: string): Promise<void>;
+  /**
+   * Stores `value` as the secret's current value, creating the secret when it does not exist.
+   * `expectAbsent`: the caller expects no such secret (it deletes it after use), so creating is tried
+   * first — one request instead of two in the usual case; the result is the same either way.
+   */
+  put(secretId: string, value: string, options?: { expectAbsent?: boolean }): Promise<void>;
   /**
    * Atomic read-modify-write (compare-and-swap), safe against writers in other processes: `change` is
    * given the current value (`undefined` when the secret is absent or empty) and returns the value to

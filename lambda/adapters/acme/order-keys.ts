@@ -29,7 +29,8 @@ export class OrderKeys {
   }
 
   async keep(certificateId: string, key: KeptKey): Promise<void> {
-    await this.secrets.put(this.secretIdFor(certificateId), JSON.stringify(key));
+    // Deleted after use, so usually absent: create first.
+    await this.secrets.put(this.secretIdFor(certificateId), JSON.stringify(key), { expectAbsent: true });
   }
 
   /** The key kept for `orderUrl` with `keyType`, or `undefined` (none, another order's, unreadable). */

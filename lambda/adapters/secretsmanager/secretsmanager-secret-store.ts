@@ -95,7 +95,15 @@ export class SecretsManagerSecretStore implements SecretStore {
     }
   }
 
-  async put(secretId: string, value: string): Promise<void> {
+  async put(secretId: string, value: string, options: { expectAbsent?: boolean } = {}): Promise<void> {
+    if (options.expectAbsent) {
+      try {
+        await this.client.send(new CreateSecretCommand({ Name: secretId, SecretString: value }));
+        return;
+      } catch (err) {
+        if (errorName(err) !== 'ResourceExistsException') throw classify(err, secretId, 'secretsmanager:CreateSecret');
+      }
+    }
     try {
       await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
       return;

@@ -48,6 +48,25 @@ describe('SecretsManagerSecretStore against the Secrets Manager emulator', () =>
     expect(await store.get('certbeat/pending/web')).toBe('again');
   });
 
+  it('with expectAbsent creates an absent secret in one request, and still writes a present one', async () => {
+    const sent: string[] = [];
+    const counted = client(emu.endpoint);
+    counted.middlewareStack.add((next, context) => (args) => {
+      sent.push(String(context.commandName));
+      return next(args);
+    }, { step: 'initialize' });
+    const fresh = new SecretsManagerSecretStore(counted);
+    await fresh.put('certbeat/pending/order-keys/a', 'key-1', { expectAbsent: true });
+    expect(sent).toEqual(['CreateSecretCommand']);
+    expect(await fresh.get('certbeat/pending/order-keys/a')).toBe('key-1');
+    sent.length = 0;
+    // Present after all (an earlier run did not delete it): the value is written as a new version.
+    await fresh.put('certbeat/pending/order-keys/a', 'key-2', { expectAbsent: true });
+    expect(sent).toEqual(['CreateSecretCommand', 'PutSecretValueCommand']);
+    expect(await fresh.get('certbeat/pending/order-keys/a')).toBe('key-2');
+    counted.destroy();
+  });
+
   it('answers undefined for a secret created without a value, and put fills it', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'certbeat/eab/empty' }));
     await expect(store.get('certbeat/eab/empty')).resolves.toBeUndefined();
