@@ -233,39 +233,30 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     const names = request.names.map(normalizeName);
     let order = state.order;
     let keyPem = state.keyPem;
+    // The finalization key is made and kept while the CA validates: off the critical path.
+    let keying: Promise<{ keyPem: string; csr: Buffer }> | undefined;
 
     if (order.status === 'pending') {
-      await Promise.all(
-        // A resumed order's challenge may have been answered already: answering again is not needed.
-        challenges
-          .filter(({ challenge }) => challenge.status === 'pending')
-          .map(({ identifier, challenge }) =>
-            client.completeChallenge(challenge).catch((err) => {
-              throw classifyAcmeError(err, this.context(request, 'validation', identifier));
-            }),
-          ),
-      );
-      order = await this.pollOrder(client, order, request, deadline, (o) => o.status !== 'pending', `validate ${names.join(', ')}`);
-      if (order.status === 'invalid') throw await this.validationFailure(client, order, request);
+      keying = this.finalizationKey(pending);
+      keying.catch(() => undefined);
+      try {
+        order = await this.validate(client, challenges, order, request, deadline, names);
+      } catch (err) {
+        // Never finalized: the key kept for this order will not be used.
+        await keying.then(() => this.dropOrderKey(request), () => undefined);
+        throw err;
+      }
     }
 
     if (order.status === 'ready') {
-      keyPem = (await KEY_GENERATORS[request.keyType]()).toString();
-      const [, csr] = await acmeCrypto.createCsr({ commonName: names[0], altNames: [...names] }, keyPem);
-      // From the finalization on, the CA issues for this key: keep it, so a failed download can be resumed.
-      await this.orderKeys?.keep(request.certificateId, { orderUrl: pending.orderUrl, keyType: request.keyType, keyPem }).catch((err: unknown) => {
-        this.opts.log?.warn('could not keep the order key; a failed download would mean ordering again', {
-          certificateId: request.certificateId,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      });
+      const key = await (keying ?? this.finalizationKey(pending));
+      keyPem = key.keyPem;
       try {
-        order = await client.finalizeOrder(order, csr);
+        order = await client.finalizeOrder(order, key.csr);
       } catch (err) {
         throw classifyAcmeError(err, this.context(request, 'finalization'));
       }
     }
-
     if (order.status === 'processing') {
       order = await this.pollOrder(
         client,
@@ -315,6 +306,41 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       issuer: checked.issuer,
       ariCertId: checked.ariCertId,
     };
+  }
+
+  /** Answers the pending challenges and waits until the CA has judged them; an invalid order throws. */
+  private async validate(client: Client, challenges: OrderState['challenges'], order: Order, request: OrderRequest, deadline: Date, names: string[]): Promise<Order> {
+    await Promise.all(
+      // A resumed order's challenge may have been answered already: answering again is not needed.
+      challenges
+        .filter(({ challenge }) => challenge.status === 'pending')
+        .map(({ identifier, challenge }) =>
+          client.completeChallenge(challenge).catch((err) => {
+            throw classifyAcmeError(err, this.context(request, 'validation', identifier));
+          }),
+        ),
+    );
+    const judged = await this.pollOrder(client, order, request, deadline, (o) => o.status !== 'pending', `validate ${names.join(', ')}`);
+    if (judged.status === 'invalid') throw await this.validationFailure(client, judged, request);
+    return judged;
+  }
+
+  /**
+   * A fresh key and CSR for the order, the key kept before it is returned: from the finalization on, the
+   * CA issues for this key, and a failed download is resumed with it.
+   */
+  private async finalizationKey(pending: PendingOrder): Promise<{ keyPem: string; csr: Buffer }> {
+    const { request } = pending;
+    const names = request.names.map(normalizeName);
+    const keyPem = (await KEY_GENERATORS[request.keyType]()).toString();
+    const [, csr] = await acmeCrypto.createCsr({ commonName: names[0], altNames: [...names] }, keyPem);
+    await this.orderKeys?.keep(request.certificateId, { orderUrl: pending.orderUrl, keyType: request.keyType, keyPem }).catch((err: unknown) => {
+      this.opts.log?.warn('could not keep the order key; a failed download would mean ordering again', {
+        certificateId: request.certificateId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+    return { keyPem, csr };
   }
 
   /**
