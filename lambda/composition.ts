@@ -19,7 +19,7 @@ import { SecretsManagerSecretStore } from './adapters/secretsmanager/secretsmana
 import { NodeDnsLookup } from './adapters/dns/node-dns-lookup.js';
 import { SesNotifier } from './adapters/ses/ses-notifier.js';
 import { caaIdentitiesFor } from './domain/ca-identity.js';
-import { PREFLIGHT_CHECKS, blockingFindings, runPreflight } from './domain/preflight.js';
+import { PREFLIGHT_CHECKS, blockingFindings, runPreflight, sharedLookups } from './domain/preflight.js';
 import { ADOPTION_CHECK, adoptionFindings, isBeingAdopted } from './domain/adoption.js';
 import type { RuntimeConfig } from './config.js';
 import type { Finding } from './domain/notices.js';
@@ -86,7 +86,8 @@ export function createRenewalService(
   overrides: Partial<RenewalServiceDeps> = {},
   adapters: ReturnType<typeof createAdapters> = createAdapters(config, clients, log, clock),
 ): RenewalService {
-  const lookup = new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined });
+  // Shared by the certificates of a run (a minute at most), not by the runs of a warm container.
+  const lookup = sharedLookups(new NodeDnsLookup({ servers: config.dnsResolver ? [config.dnsResolver] : undefined }), 60_000, () => clock.now().getTime());
   return new RenewalService({
     ...adapters,
     homeRegion: config.region,

@@ -328,7 +328,36 @@ function settle<T>(p: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-/** Each distinct query once per run, however many names share it. */
+/**
+ * Answers shared by the certificates of a run: a query asked again within `ttlMs` gets the answer (or
+ * the lookup still in flight) of the first. The certificates of a zone share its parent names' CAA and
+ * its DNSSEC chain. Failures are not kept, and an answer is at most `ttlMs` old, so a fix made between
+ * runs is seen by the next one.
+ */
+export function sharedLookups(dns: DnsLookup, ttlMs: number, now: () => number): DnsLookup {
+  const cache = new Map<string, { at: number; answer: Promise<unknown> }>();
+  const shared = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const t = now();
+    const hit = cache.get(key);
+    if (hit && t - hit.at < ttlMs) return hit.answer as Promise<T>;
+    if (cache.size > 10_000) cache.clear();
+    const answer = fn();
+    cache.set(key, { at: t, answer });
+    answer.catch(() => {
+      if (cache.get(key)?.answer === answer) cache.delete(key);
+    });
+    return answer;
+  };
+  return {
+    ns: (n) => shared(`NS ${n}`, () => dns.ns(n)),
+    caa: (n) => shared(`CAA ${n}`, () => dns.caa(n)),
+    cname: (n) => shared(`CNAME ${n}`, () => dns.cname(n)),
+    ds: (n) => shared(`DS ${n}`, () => dns.ds(n)),
+    dnskey: (n) => shared(`DNSKEY ${n}`, () => dns.dnskey(n)),
+  };
+}
+
+/** Each distinct query once per certificate, however many names share it. */
 function memoize(dns: DnsLookup): DnsLookup {
   const cache = new Map<string, Promise<unknown>>();
   const once = <T>(key: string, fn: () => Promise<T>): Promise<T> => {

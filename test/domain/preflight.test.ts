@@ -4,7 +4,7 @@ import { DnsZoneNotFoundError, TransientError } from '../../lambda/domain/errors
 import { LETS_ENCRYPT_PRODUCTION, type CertificateRecord } from '../../lambda/domain/model.js';
 import type { Finding } from '../../lambda/domain/notices.js';
 import type { DnsLookup, DnsSolver } from '../../lambda/domain/ports.js';
-import { blockingFindings, runPreflight, type PreflightInput } from '../../lambda/domain/preflight.js';
+import { blockingFindings, runPreflight, sharedLookups, type PreflightInput } from '../../lambda/domain/preflight.js';
 import { startDnsServer, type DnsServer } from '../testbed/dns-server.js';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53DnsSolver } from '../../lambda/adapters/route53/route53-dns-solver.js';
@@ -381,5 +381,54 @@ describe('runPreflight when lookups fail', () => {
         'DS example.test',
       ].sort(),
     );
+  });
+});
+
+describe('sharedLookups: one answer per query for the certificates of a run', () => {
+  let server: DnsServer;
+  beforeAll(async () => {
+    server = await startDnsServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('asks once within the TTL, again after it, and keeps no failure', async () => {
+    const real = new NodeDnsLookup({ servers: [server.address] });
+    const asked: string[] = [];
+    let failNext = false;
+    const counting: DnsLookup = {
+      ns: (n) => real.ns(n),
+      caa: async (n) => {
+        asked.push(n);
+        if (failNext) {
+          failNext = false;
+          throw new TransientError('SERVFAIL for the test');
+        }
+        return real.caa(n);
+      },
+      cname: (n) => real.cname(n),
+      ds: (n) => real.ds(n),
+      dnskey: (n) => real.dnskey(n),
+    };
+    let t = 0;
+    const shared = sharedLookups(counting, 60_000, () => t);
+    server.setRecords('shared.test', 'CAA', [{ flags: 0, tag: 'issue', value: 'letsencrypt.org' }]);
+    const [a, b] = await Promise.all([shared.caa('shared.test'), shared.caa('shared.test')]);
+    expect(a).toEqual([{ critical: 0, tag: 'issue', value: 'letsencrypt.org' }]);
+    expect(b).toEqual(a);
+    t = 59_000;
+    await shared.caa('shared.test');
+    expect(asked).toEqual(['shared.test']);
+    // The owner fixes CAA; a later run (past the TTL) sees the fix.
+    server.setRecords('shared.test', 'CAA', [{ flags: 0, tag: 'issue', value: 'pki.goog' }]);
+    t = 61_000;
+    expect(await shared.caa('shared.test')).toEqual([{ critical: 0, tag: 'issue', value: 'pki.goog' }]);
+    expect(asked).toHaveLength(2);
+    // A failed lookup is asked again at once, not served from the cache.
+    failNext = true;
+    await expect(shared.caa('other.test')).rejects.toThrow('SERVFAIL');
+    expect(await shared.caa('other.test')).toEqual([]);
+    expect(asked).toEqual(['shared.test', 'shared.test', 'other.test', 'other.test']);
   });
 });
