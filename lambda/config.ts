@@ -56,7 +56,7 @@ const schema = z.object({
   accountEmail: z.optional(z.email()),
   pendingSecretPrefix: z._default(z.string().check(z.minLength(1)), 'certbeat/pending/'),
   stackTag: z.optional(z.string().check(z.maxLength(256))),
-  concurrency: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(32)), 4),
+  concurrency: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(32)), 16),
   region: z._default(z.string(), 'us-east-1'),
   zoneRoles: z._default(
     z.pipe(

@@ -12,7 +12,7 @@
  * did not take waits in the record's outbox and is sent again.
  */
 import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
-import { chunk, mapLimit } from './concurrency.js';
+import { chunk, limiter, mapLimit } from './concurrency.js';
 import { retrying, settlesWithin, untilAborted, withTimeout } from './promises.js';
 import {
   CertbeatError,
@@ -102,8 +102,10 @@ export interface RenewalServiceDeps {
   storeFor?: (region: string) => CertificateStore;
   /** The deployment's own region (where `store` imports); required for certificates with `regions`. */
   homeRegion?: string;
-  /** Certificates worked at once. */
+  /** Certificates prepared, imported, recorded and mailed at once (AWS calls). Default 16. */
   concurrency?: number;
+  /** Orders whose validation and download run at once (CA calls). Default: the whole wave. */
+  completeConcurrency?: number;
   /** Certificates per wave (one DNS change per zone per wave). */
   waveSize?: number;
   /** Do not start a wave with less than this left (ms): an order needs time to validate and import. */
@@ -164,6 +166,8 @@ interface Job {
   importRefused?: boolean;
   /** The run was stopped while its change may still be landing: keep the TXT journal for a later run. */
   journalOpen?: boolean;
+  /** Where ACM said the current certificate is used, when pre-flight described it (a re-import keeps it). */
+  inUseBy?: string[];
   /** This run journaled `published` on the record. */
   journaled?: PublishedTxt[];
   /** The outbox after re-sending (absent: the record owed nothing, leave the field alone). */
@@ -277,28 +281,12 @@ export class RenewalService {
   private async runWave(records: CertificateRecord[], state: RunState): Promise<void> {
     const { dns, clock, inventory, log } = this.deps;
     const { options } = state;
-    const limit = this.deps.concurrency ?? 4;
+    const limit = this.deps.concurrency ?? 16;
     const deadline = () =>
       options.signal?.aborted ? clock.now() : new Date(clock.now().getTime() + options.remainingMs() - (this.deps.reserveMs ?? 60_000));
 
     const jobs = await mapLimit(records, limit, (record) => this.prepare(record, state));
-    // Journal the values before publishing them: if this run dies, a later one removes them.
-    await mapLimit(
-      jobs.filter((j) => j.order && !j.error && !options.dryRun),
-      limit,
-      async (job) => {
-        const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
-        try {
-          await inventory.saveProgress(job.record.id, options.invocationId, {
-            published: published.length > 0 ? published : undefined,
-            pendingOrderUrl: job.order!.orderUrl,
-          });
-          if (published.length > 0) job.journaled = published;
-        } catch (e) {
-          job.error = toCertbeatError(e);
-        }
-      },
-    );
+    await this.flushBudget(state);
     const ordered = jobs.filter((j) => j.order && !j.error);
     const challenges = ordered.flatMap((j) => j.challenges);
     const stale = jobs.filter((j) => !j.done).flatMap((j) => j.stale);
@@ -314,9 +302,13 @@ export class RenewalService {
           if (hit) job.error = toCertbeatError(failed.get(hit));
         }
       }
+      // The CA validates every order of the wave at once (they wait on it, not on us); imports, records
+      // and mails, which call AWS, keep to `concurrency`.
+      const finishing = limiter(limit);
+      const validating = ordered.filter((j) => !j.error);
       await mapLimit(
-        ordered.filter((j) => !j.error),
-        limit,
+        validating,
+        this.deps.completeConcurrency ?? validating.length,
         async (job) => {
           try {
             job.issued = await untilAborted(this.deps.ca.completeOrder(job.order!, deadline()), options.signal, interrupted);
@@ -325,7 +317,7 @@ export class RenewalService {
             state.gate.note(gateKey(job.record), job.error);
           }
           // Import at once: an issued certificate must reach ACM (or the pending slot) before time runs out.
-          if (job.issued) await this.finish(job, state);
+          if (job.issued) await finishing(() => this.finish(job, state));
         },
       );
     } catch (e) {
@@ -354,6 +346,12 @@ export class RenewalService {
         }),
       );
     }
+    await this.flushBudget(state);
+  }
+
+  /** Writes the wave's budget counts (one write); a failure only under-counts, so it is logged. */
+  private async flushBudget(state: RunState): Promise<void> {
+    await state.budget?.flush().catch((e) => this.deps.log.warn('budget counts not written; a later flush retries', { error: toCertbeatError(e).message }));
   }
 
   /** Lease, re-check, find zones, pre-flight, place the order. Never throws: errors land on the job. */
@@ -415,6 +413,7 @@ export class RenewalService {
       const stored = record.acmArn ? await this.primaryStore(record).describe(record.acmArn) : undefined;
       // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
       job.keyType = stored?.keyAlgorithm ?? record.keyType;
+      job.inUseBy = stored?.inUseBy;
       if (this.deps.preflight) {
         job.findings = await this.deps.preflight({ record, zoneIds, storedKeyType: stored?.keyAlgorithm, inUseBy: stored?.inUseBy, stored });
         const blocking = job.findings.filter((f) => !f.ok && (this.deps.isBlocking ?? (() => true))(f));
@@ -463,6 +462,15 @@ export class RenewalService {
         recordName: aliasFor(c.identifier, record.challengeAliases) ?? c.recordName,
         zoneId: zoneFor(c.identifier, zoneIds),
       }));
+      // Journal the values before they are published: if this run dies, a later one removes them.
+      if (!options.dryRun) {
+        const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
+        await inventory.saveProgress(record.id, options.invocationId, {
+          published: published.length > 0 ? published : undefined,
+          pendingOrderUrl: job.order.orderUrl,
+        });
+        if (published.length > 0) job.journaled = published;
+      }
     } catch (e) {
       job.error = toCertbeatError(e);
     }
@@ -745,6 +753,8 @@ export class RenewalService {
       throw e;
     }
     const result = await importIntoRegions(record, issued, regions, { storeFor, homeRegion: home, log, arns: job.foundArns });
+    // The budget counts the deployment's own region (its quota is per account and region).
+    if (regions.includes(home) && !result.failed.has(home)) await state.budget?.noteImport().catch(() => undefined);
     if (result.failed.size > 0) {
       job.importRefused = [...result.failed.values()].every((e) => isDefiniteRefusal(e));
       await this.keepPending(job);
@@ -824,7 +834,8 @@ export class RenewalService {
     }
     log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
 
-    const inUseBy = how.inUseBy ?? (await this.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? [];
+    // A first import is in use nowhere yet, and a re-import keeps the associations pre-flight saw.
+    const inUseBy = how.inUseBy ?? job.inUseBy ?? (how.firstIssuance ? [] : (await this.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
     const regions = how.acmArns ? await regionalUse(how.acmArns, this.deps.storeFor!) : undefined;
     await this.notify(
       {
