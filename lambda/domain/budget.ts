@@ -92,7 +92,7 @@ const parseBucket = (s: string) => new Date(s.length === 10 ? `${s}T00:00:00.000
 
 /** One run's view of the budget: read once, updated as the run orders and imports. */
 export class OrderBudget {
-  private counts?: Record<string, number>;
+  private loading?: Promise<Record<string, number>>;
   /** Counted in this run's view, not yet written. */
   private unwritten: Record<string, number> = {};
 
@@ -182,8 +182,14 @@ export class OrderBudget {
     };
   }
 
-  private async load(): Promise<Record<string, number>> {
-    if (this.counts) return this.counts;
+  /** Reads the counts once per run, however many certificates ask at the same time. */
+  private load(): Promise<Record<string, number>> {
+    this.loading ??= this.read();
+    this.loading.catch(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async read(): Promise<Record<string, number>> {
     const counts = await this.store.read();
     const now = this.now().getTime();
     const stale = Object.keys(counts).filter((k) => {
@@ -193,7 +199,6 @@ export class OrderBudget {
     });
     for (const k of stale) delete counts[k];
     if (stale.length > 0) await this.store.remove(stale).catch(() => undefined);
-    this.counts = counts;
     return counts;
   }
 

@@ -77,6 +77,16 @@ describe('the order budget', () => {
     expect(writes).toHaveLength(2);
   });
 
+  it('reads the counts once for certificates that ask at the same time', async () => {
+    const store = memoryBudgetStore({ [`orders|${account}|2026-12-03T08:50`]: 3 });
+    let reads = 0;
+    let removals = 0;
+    const budget = new OrderBudget({ ...store, read: () => (reads++, store.read()), remove: (a) => (removals++, store.remove(a)) }, () => t0);
+    const refusals = await Promise.all(['a', 'b', 'c', 'd'].map((id) => budget.refusal(record(id))));
+    expect(refusals).toEqual([undefined, undefined, undefined, undefined]);
+    expect([reads, removals]).toEqual([1, 1]);
+  });
+
   it('drops buckets that left their window when it reads the counts', async () => {
     const store = memoryBudgetStore({ [`orders|${account}|2026-12-03T08:50`]: 300, 'domain|example.com|2026-11-20': 50, 'imports|2025-11-01': 9 });
     const budget = new OrderBudget(store, () => t0);
