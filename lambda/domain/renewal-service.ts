@@ -644,7 +644,9 @@ export class RenewalService {
       await inventory.releaseLease(record.id, owner);
       return;
     }
-    if (this.multiRegion(record)) return this.succeedInRegions(job, state);
+    // The CA's advice for the new certificate is asked while it is imported (recordSuccess awaits it).
+    const advice = this.renewalAdvice(record, issued.ariCertId);
+    if (this.multiRegion(record)) return this.succeedInRegions(job, state, advice);
     let arn: string;
     try {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
@@ -658,7 +660,14 @@ export class RenewalService {
     }
     // From here on the certificate is in ACM: nothing below may turn this into a failure.
     const slotEmpty = await this.emptyPendingSlot(job);
-    await this.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty }, state);
+    await this.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty, advice }, state);
+  }
+
+  /** The CA's ARI window for a just-issued certificate; bounded, and never a failure (the lifetime rule stands in). */
+  private renewalAdvice(record: CertificateRecord, ariCertId: string | undefined): Promise<RenewalWindow | undefined> {
+    if (!ariCertId) return Promise.resolve(undefined);
+    // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
+    return withTimeout(this.deps.ca.renewalInfo(record.directoryUrl, ariCertId), 5_000).then((w) => w ?? undefined, () => undefined);
   }
 
   /** Empties the pending-import slot after the import it held went through; false when that failed (a later run retries). */
@@ -736,7 +745,7 @@ export class RenewalService {
    * `succeed` for a certificate imported into several regions: each region's import sent once, the
    * pending-import slot keeping the certificate for the regions that did not take it.
    */
-  private async succeedInRegions(job: Job, state: RunState): Promise<void> {
+  private async succeedInRegions(job: Job, state: RunState, advice: Promise<RenewalWindow | undefined>): Promise<void> {
     const { inventory, log } = this.deps;
     const { record } = job;
     const issued = job.issued!;
@@ -762,7 +771,7 @@ export class RenewalService {
       throw regionalImportError(result.failed, result.arns);
     }
     const slotEmpty = await this.emptyPendingSlot(job);
-    await this.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns }, state);
+    await this.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns, advice }, state);
   }
 
   /**
@@ -792,18 +801,14 @@ export class RenewalService {
   private async recordSuccess(
     job: Job,
     installed: Installed,
-    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string> },
+    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string>; advice?: Promise<RenewalWindow | undefined> },
     state: RunState,
   ): Promise<void> {
-    const { inventory, clock, log, ca } = this.deps;
+    const { inventory, clock, log } = this.deps;
     const { record } = job;
     const { arn } = installed;
     const now = clock.now();
-    let window: RenewalWindow | undefined;
-    if (installed.ariCertId) {
-      // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
-      window = await withTimeout(ca.renewalInfo(record.directoryUrl, installed.ariCertId), 5_000).catch(() => undefined);
-    }
+    const window = await (how.advice ?? this.renewalAdvice(record, installed.ariCertId));
     const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
     const nextCheckAt = Outbox.nextCheck(nextLookAt({ ariCertId: installed.ariCertId, renewalWindow: window }, renewAt.time, now), job.owed, now);
     const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
