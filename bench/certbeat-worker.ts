@@ -50,11 +50,14 @@ const warm = (await handler({ source: 'certbeat.schedule' }, context(`${tag}-war
 if (warm.renewed.length !== 1) throw new Error(`warm-up did not issue: ${JSON.stringify(warm)}`);
 
 for (let i = 0; i < count; i++) await add(`${tag}-${i}`, `n${i}.${tag}.bench.test`);
+// Markers for the parent, which measures the testbed's CPU over exactly the timed part.
+console.log('timed-start');
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const summary = (await handler({ source: 'certbeat.schedule' }, context(`${tag}-run`))) as RunSummary;
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+console.log('timed-end');
 if (summary.renewed.length !== count) throw new Error(`certbeat issued ${summary.renewed.length}/${count}: ${JSON.stringify({ failed: summary.failed, skipped: summary.skipped })}`);
 console.log(
   JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20, issued: summary.renewed.length }),

@@ -44,6 +44,8 @@ const slowSample = Number(values['slow-sample']);
 interface Measure {
   wallMs: number;
   cpuMs: number;
+  /** CPU of this process (the emulators: Route 53, ACM, Secrets Manager, SES, dynalite, DNS) during the timed part. */
+  testbedCpuMs?: number;
   maxRssMiB?: number;
   note?: string;
 }
@@ -56,18 +58,28 @@ async function childrenCpuMs(): Promise<number> {
   return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
 }
 
-async function run(cmd: string, args: string[], env: Record<string, string | undefined>): Promise<{ stdout: string; wallMs: number; cpuMs: number }> {
+async function run(cmd: string, args: string[], env: Record<string, string | undefined>): Promise<{ stdout: string; wallMs: number; cpuMs: number; testbedCpuMs?: number }> {
   const cpu0 = await childrenCpuMs();
   const t0 = performance.now();
   const child = spawn(cmd, args, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  // A worker prints timed-start / timed-end around its timed part: this process's CPU between them is the testbed's.
+  let testbed0: NodeJS.CpuUsage | undefined;
+  let testbedCpuMs: number | undefined;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (!testbed0 && stdout.includes('timed-start\n')) testbed0 = process.cpuUsage();
+    if (testbed0 && testbedCpuMs === undefined && stdout.includes('timed-end\n')) {
+      const used = process.cpuUsage(testbed0);
+      testbedCpuMs = (used.user + used.system) / 1000;
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const wallMs = performance.now() - t0;
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stderr.slice(-3000)}\n${stdout.slice(-2000)}`);
-  return { stdout, wallMs, cpuMs: (await childrenCpuMs()) - cpu0 };
+  return { stdout, wallMs, cpuMs: (await childrenCpuMs()) - cpu0, testbedCpuMs };
 }
 
 const tb = await startTestbed({ insyncAfterMs: 0 });
@@ -76,7 +88,7 @@ const results = new Map<string, Map<number, Measure>>();
 const record = (who: string, n: number, m: Measure) => {
   if (!results.has(who)) results.set(who, new Map());
   results.get(who)!.set(n, m);
-  console.error(`  ${who} × ${n}: ${(m.wallMs / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU${m.maxRssMiB ? `, peak RSS ${m.maxRssMiB.toFixed(0)} MiB` : ''}`);
+  console.error(`  ${who} × ${n}: ${(m.wallMs / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU${m.maxRssMiB ? `, peak RSS ${m.maxRssMiB.toFixed(0)} MiB` : ''}${m.testbedCpuMs !== undefined ? `, testbed CPU ${(m.testbedCpuMs / 1000).toFixed(2)} s` : ''}`);
 };
 
 const baseEnv: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', BENCH_CHALLTESTSRV: tb.challtestsrv.managementUrl, BENCH_DIRECTORY_URL: tb.directoryUrl };
@@ -90,12 +102,12 @@ async function certbeat(mode: 'ca-file' | 'extra-ca', n: number, tag: string): P
   if (mode === 'ca-file') delete env.NODE_EXTRA_CA_CERTS;
   else delete env.CERTBEAT_ACME_CA_FILE;
   const out = await run(tsx, [...profileArgs(tag), join(here, 'certbeat-worker.ts')], env);
-  return JSON.parse(out.stdout.trim().split('\n').pop()!) as Measure;
+  return { ...(JSON.parse(out.stdout.trim().split('\n').pop()!) as Measure), testbedCpuMs: out.testbedCpuMs };
 }
 
 async function floor(n: number, tag: string): Promise<Measure> {
   const out = await run(tsx, [...profileArgs(tag), join(here, 'floor-worker.ts')], { ...baseEnv, NODE_EXTRA_CA_CERTS: tb.pebble.tlsCaFile, BENCH_COUNT: String(n), BENCH_TAG: tag });
-  return JSON.parse(out.stdout.trim().split('\n').pop()!) as Measure;
+  return { ...(JSON.parse(out.stdout.trim().split('\n').pop()!) as Measure), testbedCpuMs: out.testbedCpuMs };
 }
 
 const certbotDir = join(work, 'certbot');
@@ -201,6 +213,14 @@ try {
       parts.push(`vs floor ${rf.toFixed(2)}× the floor's time [CPU ${(cb.cpuMs / fl.cpuMs).toFixed(2)}×] (goal ≤ 1.5×: ${rf <= 1.5 ? 'met' : 'MISSED'})`);
       lines.push(`  ${n} certificates: ${parts.join('; ')}`);
     }
+  }
+  lines.push('');
+  lines.push(`CPU of the emulators (this process: Route 53, ACM, Secrets Manager, SES, dynalite, DNS; not pebble or challtestsrv) during`);
+  lines.push(`the timed part, on the same ${(await import('node:os')).availableParallelism()} cores as the contenders:`);
+  for (const n of sizes) {
+    const who = ['floor', 'certbeat, CERTBEAT_ACME_CA_FILE', 'certbeat, NODE_EXTRA_CA_CERTS'] as const;
+    const parts = who.map((w) => [w, get(w, n)?.testbedCpuMs] as const).filter(([, ms]) => ms !== undefined).map(([w, ms]) => `${w} ${s(ms!)}`);
+    lines.push(`  ${n} certificates: ${parts.join('; ')}`);
   }
   if (rssSize > 0) {
     lines.push('');
