@@ -1,16 +1,20 @@
 /**
  * Rate-limit and quota budget (issue 8 item 3), checked before ordering.
  *
- * Let's Encrypt's limits are applied to every CA as a conservative budget: new orders per account per
- * 3 h (300), new certificates per registered domain per week (50), and ACM's imports per account and
- * region per 365 days (5,000; certbeat counts its own imports and warns at 80 %). Renewals that carry
- * ARI's `replaces` are exempt from LE's limits and from this budget; renewals of the same names are
- * exempt from the per-domain limit (LE's renewal exemption).
+ * Each CA's own limits (ca-limits.ts: Let's Encrypt's built in, others from `caLimits`): new orders per
+ * account per 3 h, new certificates per registered domain per week. A CA with no known limit is counted
+ * and shown, never refused. ACM's imports per account and region per 365 days (5,000; certbeat counts
+ * its own imports and warns at 80 %) hold whatever the CA. Renewals that carry ARI's `replaces` are
+ * exempt from LE's limits and from this budget; renewals of the same names are exempt from the
+ * per-domain limit (LE's renewal exemption).
  *
  * Where the counts live: one item of the inventory table (`BUDGET_ITEM_ID`, not a valid certificate id,
  * without `dueShard` so the due index never sees it, skipped by `listAll`). Each count is a top-level
  * attribute per time bucket, incremented with an atomic ADD (concurrent runs add, never overwrite):
- * `orders|<account>|<10-minute bucket>`, `domain|<registered domain>|<day>`, `imports|<day>`. A run reads
+ * `orders|<account>|<10-minute bucket>`, `domain|<directory URL> <registered domain>|<day>` (a domain's
+count is per CA: one CA's certificates take nothing from another's limit), `imports|<day>`. Domain
+counts written before they were per CA (`domain|<registered domain>|<day>`) are read as Let's Encrypt
+production's, the default CA, until they leave their window. A run reads
  * the item once; buckets that left their window are removed then. What a run counts is added to its own
  * view at once (later refusals in the run see it) and written in one ADD per `flush` (the renewal
  * service flushes after a wave's orders and after its imports), not one write per certificate. Bucket edges over-count a little
@@ -24,15 +28,17 @@
  */
 import { RateLimitGate } from './rate-limit-gate.js';
 import { baseName, normalizeName } from './names.js';
-import type { CertificateRecord } from './model.js';
+import { caLimitsFor, type CaLimitsByDirectory } from './ca-limits.js';
+import { LETS_ENCRYPT_PRODUCTION, type CertificateRecord } from './model.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/** Windows and buckets of the counts; the order limits themselves are per CA (ca-limits.ts). */
 export const BUDGET_LIMITS = {
-  ordersPerAccount: { limit: 300, windowMs: 3 * HOUR, bucketMs: 10 * MINUTE },
-  ordersPerDomain: { limit: 50, windowMs: 7 * DAY, bucketMs: DAY },
+  ordersPerAccount: { windowMs: 3 * HOUR, bucketMs: 10 * MINUTE },
+  ordersPerDomain: { windowMs: 7 * DAY, bucketMs: DAY },
   acmImports: { limit: 5000, windowMs: 365 * DAY, bucketMs: DAY, warnShare: 0.8 },
   /** Let's Encrypt pauses a name for the account after this many consecutive failed authorizations. */
   authzFailuresPause: 1152,
@@ -49,21 +55,34 @@ export interface BudgetStore {
   add(amounts: Record<string, number>): Promise<void>;
   /** Removes attributes whose buckets left their window. */
   remove(attributes: string[]): Promise<void>;
+  /**
+   * The deployment's `caLimits`, over the built-in ones. They travel with the store because the store
+   * is all the renewal service hands to the OrderBudget it builds; `withCaLimits` attaches them.
+   */
+  readonly caLimits?: CaLimitsByDirectory;
+}
+
+/** `store` with the deployment's CA limits attached (composition.ts; tests). */
+export function withCaLimits(store: BudgetStore, caLimits: CaLimitsByDirectory): BudgetStore {
+  return { read: () => store.read(), add: (a) => store.add(a), remove: (a) => store.remove(a), caLimits };
 }
 
 export interface BudgetLine {
   name: string;
   used: number;
-  limit: number;
+  /** Absent when no limit is known for the CA: counted, never refused. */
+  limit?: number;
   window: string;
+  /** Per-domain lines: the CA directory the count is at (a domain has a count per CA). */
+  directoryUrl?: string;
 }
 
 /** Where each budget stands, for `certbeat budget` and the digest. */
 export interface BudgetStatus {
   accounts: BudgetLine[];
-  /** Registered domains with orders in the last week, busiest first. */
+  /** Registered domains with new certificates in the last week, per CA, busiest first. */
   domains: BudgetLine[];
-  imports: BudgetLine;
+  imports: BudgetLine & { limit: number };
   /** A sentence when ACM imports passed 80 % of the quota. */
   warning?: string;
 }
@@ -104,20 +123,23 @@ export class OrderBudget {
   /** Why `record` must not be ordered now, and when it may be, or undefined when it may. */
   async refusal(record: CertificateRecord): Promise<{ reason: string; retryAt: Date } | undefined> {
     if (isAriRenewal(record)) return undefined;
+    const limits = this.limitsFor(record.directoryUrl);
+    if (limits.ordersPer3Hours === undefined && limits.certificatesPerDomainPerWeek === undefined) return undefined;
     const counts = await this.load();
     const now = this.now().getTime();
-    const account = RateLimitGate.key(record.directoryUrl, record.eabSecretId);
     const a = BUDGET_LIMITS.ordersPerAccount;
-    const used = this.inWindow(counts, `orders|${account}|`, a.windowMs, a.bucketMs, now);
-    if (used.total >= a.limit) {
-      return { reason: `${used.total} new orders in 3 h for ${record.directoryUrl} (budget ${a.limit})`, retryAt: new Date(used.oldest + a.windowMs + a.bucketMs) };
+    const max = limits.ordersPer3Hours;
+    const used = this.inWindow(counts, `orders|${RateLimitGate.key(record.directoryUrl, record.eabSecretId)}|`, a.windowMs, a.bucketMs, now);
+    if (max !== undefined && used.total >= max) {
+      return { reason: `${used.total} new orders in 3 h for ${record.directoryUrl} (budget ${max})`, retryAt: new Date(used.oldest + a.windowMs + a.bucketMs) };
     }
-    if (!isSameNames(record)) {
+    const perDomain = limits.certificatesPerDomainPerWeek;
+    if (perDomain !== undefined && !isSameNames(record)) {
       const d = BUDGET_LIMITS.ordersPerDomain;
       for (const domain of new Set(record.names.map(registeredDomain))) {
-        const u = this.inWindow(counts, `domain|${domain}|`, d.windowMs, d.bucketMs, now);
-        if (u.total >= d.limit) {
-          return { reason: `${u.total} new certificates in 7 days for ${domain} (budget ${d.limit})`, retryAt: new Date(u.oldest + d.windowMs + d.bucketMs) };
+        const u = this.inWindow(counts, `domain|${record.directoryUrl} ${domain}|`, d.windowMs, d.bucketMs, now);
+        if (u.total >= perDomain) {
+          return { reason: `${u.total} new certificates in 7 days for ${domain} (budget ${perDomain})`, retryAt: new Date(u.oldest + d.windowMs + d.bucketMs) };
         }
       }
     }
@@ -130,7 +152,7 @@ export class OrderBudget {
     const now = this.now().getTime();
     const attributes = [`orders|${RateLimitGate.key(record.directoryUrl, record.eabSecretId)}|${bucket(now, BUDGET_LIMITS.ordersPerAccount.bucketMs)}`];
     if (!isSameNames(record)) {
-      for (const domain of new Set(record.names.map(registeredDomain))) attributes.push(`domain|${domain}|${bucket(now, DAY)}`);
+      for (const domain of new Set(record.names.map(registeredDomain))) attributes.push(`domain|${record.directoryUrl} ${domain}|${bucket(now, DAY)}`);
     }
     await this.bump(attributes);
   }
@@ -171,9 +193,22 @@ export class OrderBudget {
     const d = BUDGET_LIMITS.ordersPerDomain;
     const i = BUDGET_LIMITS.acmImports;
     const imports = this.inWindow(counts, 'imports|', i.windowMs, i.bucketMs, now).total;
+    // Account names are "<directory URL> <EAB secret id>", domain names "<directory URL> <domain>": URLs hold no space.
+    const directoryOf = (name: string) => (name.includes(' ') ? name.slice(0, name.indexOf(' ')) : name);
     return {
-      accounts: group('orders|', a.windowMs, a.bucketMs).map(([name, used]) => ({ name: name.trim(), used, limit: a.limit, window: '3 h' })),
-      domains: group('domain|', d.windowMs, d.bucketMs).map(([name, used]) => ({ name, used, limit: d.limit, window: '7 days' })),
+      accounts: group('orders|', a.windowMs, a.bucketMs).map(([name, used]) => ({
+        name: name.trim(),
+        used,
+        limit: this.limitsFor(directoryOf(name)).ordersPer3Hours,
+        window: '3 h',
+      })),
+      domains: group('domain|', d.windowMs, d.bucketMs).map(([name, used]) => ({
+        name: name.slice(name.indexOf(' ') + 1),
+        used,
+        limit: this.limitsFor(directoryOf(name)).certificatesPerDomainPerWeek,
+        window: '7 days',
+        directoryUrl: directoryOf(name),
+      })),
       imports: { name: 'ACM imports (this account and region)', used: imports, limit: i.limit, window: '365 days' },
       warning:
         imports >= i.limit * i.warnShare
@@ -199,7 +234,19 @@ export class OrderBudget {
     });
     for (const k of stale) delete counts[k];
     if (stale.length > 0) await this.store.remove(stale).catch(() => undefined);
+    // Domain counts from before they were per CA: Let's Encrypt production's (the default CA) in this
+    // view only; the stored attribute stays until it leaves its window, as above.
+    for (const k of Object.keys(counts)) {
+      if (!k.startsWith('domain|') || k.includes(' ')) continue;
+      const perCa = `domain|${LETS_ENCRYPT_PRODUCTION} ${k.slice('domain|'.length)}`;
+      counts[perCa] = (counts[perCa] ?? 0) + counts[k];
+      delete counts[k];
+    }
     return counts;
+  }
+
+  private limitsFor(directoryUrl: string) {
+    return caLimitsFor(directoryUrl, this.store.caLimits);
   }
 
   private async bump(attributes: string[]): Promise<void> {

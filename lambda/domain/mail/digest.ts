@@ -253,10 +253,17 @@ export function renderDigest(input: DigestInput, ctx: { now: Date; productName?:
   return { subject, html: renderHtml(doc), text: renderText(doc) };
 }
 
-/** The budgets: ACM imports always, the busiest account and domains when they ordered; the 80 % warning. */
+/**
+ * The budgets: ACM imports always, the busiest accounts and domains when they ordered (a CA without a
+ * known limit shows "no limit known"); the 80 % warning.
+ */
 function budgetBlock(b: BudgetStatus): Block {
-  const line = (l: BudgetLine) => ({ label: `${l.name} (${l.window})`, value: `${l.used} of ${l.limit}` });
-  const facts: Fact[] = [line(b.imports), ...b.accounts.slice(0, 3).map((l) => line({ ...l, name: `Orders, ${oneLine(l.name)}` })), ...b.domains.slice(0, 3).map((l) => line({ ...l, name: `New certificates, ${oneLine(l.name)}` }))];
+  const line = (l: BudgetLine) => ({ label: `${l.name} (${l.window})`, value: l.limit === undefined ? `${l.used} (no limit known)` : `${l.used} of ${l.limit}` });
+  const facts: Fact[] = [
+    line(b.imports),
+    ...b.accounts.slice(0, 3).map((l) => line({ ...l, name: `Orders, ${oneLine(l.name)}` })),
+    ...b.domains.slice(0, 3).map((l) => line({ ...l, name: `New certificates, ${oneLine(l.name)} at ${oneLine(l.directoryUrl ?? '')}` })),
+  ];
   if (b.warning) facts.push({ label: 'Warning', value: b.warning });
   return { kind: 'facts', title: 'Rate limits and quotas (npx certbeat budget)', facts };
 }
