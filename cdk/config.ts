@@ -11,6 +11,7 @@ import { baseName, challengeRecordName, normalizeName } from '../lambda/domain/n
 import { acmArnProblem } from '../lambda/domain/adoption.js';
 import { challengeTarget } from '../lambda/domain/challenge-alias.js';
 import { REGION_PATTERN } from '../lambda/domain/regional-imports.js';
+import { checkCaLimits, type CaLimits } from '../lambda/domain/ca-limits.js';
 import {
   CONFIG_DEFAULTS,
   HOSTED_ZONE_ID_PATTERN,
@@ -36,6 +37,11 @@ export interface CertbeatConfig {
   schedule: { time?: { hour: number; minute: number }; timezone?: string };
   /** Hosted zone id → IAM role ARN to assume, for zones in other accounts. */
   zoneRoles: Record<string, string>;
+  /**
+   * ACME directory URL → the CA's order limits, for a CA whose limits certbeat does not know (none are
+   * enforced for it otherwise) or to override a known CA's (CERTBEAT_CA_LIMITS of the function).
+   */
+  caLimits: Record<string, CaLimits>;
   alarms: { emails: string[]; topicArn?: string };
   logRetentionDays: number;
   /** Mails' language and time zone (CERTBEAT_MAIL_LANGUAGE / CERTBEAT_TIME_ZONE of the function). */
@@ -215,6 +221,14 @@ const certificate = certificateShape.transform((c, ctx): DeployedCertificate & {
   return z.NEVER;
 });
 
+// The rules are shared with the function's CERTBEAT_CA_LIMITS (lambda/domain/ca-limits.ts).
+const caLimits = z.unknown().transform((input, ctx): Record<string, CaLimits> => {
+  const checked = checkCaLimits(input);
+  if (checked.ok) return checked.value;
+  for (const problem of checked.problems) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  return z.NEVER;
+});
+
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
   error: (i) => `"${String(i.input)}" is not a time; use 24-hour "HH:MM", e.g. "04:17"`,
 });
@@ -271,6 +285,7 @@ const schema = z.strictObject({
       }),
     )
     .default({}),
+  caLimits: caLimits.optional(),
   alarms: z
     .strictObject({
       emails: z.array(email('where alarm notifications go')).default([]),
@@ -383,6 +398,7 @@ function normalize(raw: RawConfig): CertbeatConfig {
     accountEmail: raw.accountEmail,
     schedule: { time: time ? { hour: time[0], minute: time[1] } : undefined, timezone: raw.schedule.timezone },
     zoneRoles: raw.zoneRoles,
+    caLimits: raw.caLimits ?? {},
     alarms: { emails: raw.alarms.emails, topicArn: raw.alarms.topicArn },
     logRetentionDays: raw.logRetentionDays,
     mail: raw.mail,

@@ -19,6 +19,7 @@ import { SecretsManagerSecretStore } from './adapters/secretsmanager/secretsmana
 import { NodeDnsLookup } from './adapters/dns/node-dns-lookup.js';
 import { SesNotifier } from './adapters/ses/ses-notifier.js';
 import { caaIdentitiesFor } from './domain/ca-identity.js';
+import { withCaLimits } from './domain/budget.js';
 import { PREFLIGHT_CHECKS, blockingFindings, runPreflight, sharedLookups } from './domain/preflight.js';
 import { ADOPTION_CHECK, adoptionFindings, isBeingAdopted } from './domain/adoption.js';
 import type { RuntimeConfig } from './config.js';
@@ -74,7 +75,8 @@ export function createAdapters(config: RuntimeConfig, clients: AwsClients, log: 
     notifier: new SesNotifier({ client: clients.sesv2, from: config.sender }),
     secrets,
     pendingImports: new PendingImports(secrets, config.pendingSecretPrefix),
-    budget: new DynamoDbBudgetStore({ client: DynamoDBDocumentClient.from(clients.dynamodb), tableName: config.tableName }),
+    // The configured CA limits ride on the store: the renewal service builds its budget from the store alone.
+    budget: withCaLimits(new DynamoDbBudgetStore({ client: DynamoDBDocumentClient.from(clients.dynamodb), tableName: config.tableName }), config.caLimits),
   };
 }
 

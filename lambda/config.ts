@@ -4,6 +4,7 @@
  */
 import * as z from './zod.js';
 import { MAIL_LANGUAGES, isTimeZone } from './domain/mail/format.js';
+import { checkCaLimits, type CaLimits } from './domain/ca-limits.js';
 
 export const ENV = {
   tableName: 'CERTBEAT_TABLE_NAME',
@@ -29,6 +30,8 @@ export const ENV = {
   dnsResolver: 'CERTBEAT_DNS_RESOLVER',
   /** JSON map of ACME directory URL → CAA issuer domains, for CAs the built-in table does not know. */
   caaIdentities: 'CERTBEAT_CAA_IDENTITIES',
+  /** JSON map of ACME directory URL → order limits (`caLimits` of certbeat.config.json; domain/ca-limits.ts). */
+  caLimits: 'CERTBEAT_CA_LIMITS',
   /** Milliseconds between Route 53 GetChange polls. */
   route53PollMs: 'CERTBEAT_ROUTE53_POLL_MS',
   /** Milliseconds between ACME authorization/order polls. */
@@ -82,6 +85,25 @@ const schema = z.object({
           ctx.issues.push({ code: 'custom', message: 'must be a JSON object of directory URL to a list of CAA domains', input: s });
           return z.NEVER;
         }
+      }),
+    ),
+    {},
+  ),
+  caLimits: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((s: string, ctx): Record<string, CaLimits> => {
+        let json: unknown;
+        try {
+          json = JSON.parse(s);
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'is not JSON; give an object of directory URL to { "ordersPer3Hours": n, "certificatesPerDomainPerWeek": n }', input: s });
+          return z.NEVER;
+        }
+        const checked = checkCaLimits(json);
+        if (checked.ok) return checked.value;
+        for (const p of checked.problems) ctx.issues.push({ code: 'custom', message: p.path.length > 0 ? `${p.path.join('.')}: ${p.message}` : p.message, input: s });
+        return z.NEVER;
       }),
     ),
     {},

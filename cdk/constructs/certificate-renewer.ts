@@ -50,6 +50,7 @@ export class CertificateRenewer extends Construct {
     environment[ENV.mailLanguage] = config.mail.language;
     environment[ENV.timeZone] = config.mail.timeZone;
     if (Object.keys(config.zoneRoles).length > 0) environment[ENV.zoneRoles] = JSON.stringify(config.zoneRoles);
+    if (Object.keys(config.caLimits).length > 0) environment[ENV.caLimits] = JSON.stringify(config.caLimits);
     // Resolved at synthesis (own list, else defaultRecipients), so the mail goes where the config says.
     if (config.digest) environment[ENV.digestRecipients] = config.digest.recipients.join(',');
 

@@ -95,6 +95,18 @@ describe('renewal Lambda', () => {
   });
 });
 
+describe('CA limits', () => {
+  it('reach the function as CERTBEAT_CA_LIMITS when given, and are left out otherwise', () => {
+    const caLimits = { 'https://acme.enterprise-ca.example/v2/directory': { ordersPer3Hours: 1000, certificatesPerDomainPerWeek: 500 } };
+    const env = (raw: unknown) => {
+      const fns = buildStack(raw).template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('renews') } });
+      return Object.values(fns)[0].Properties.Environment.Variables as Record<string, unknown>;
+    };
+    expect(JSON.parse(env({ ...BASE_CONFIG, caLimits })[ENV.caLimits] as string)).toEqual(caLimits);
+    expect(env(BASE_CONFIG)[ENV.caLimits]).toBeUndefined();
+  });
+});
+
 describe('pending-import slot', () => {
   const { template } = buildStack(BASE_CONFIG);
 

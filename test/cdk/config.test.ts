@@ -234,3 +234,38 @@ describe('mail language and time zone', () => {
     expect(() => parseConfig({ ...base, mail: { timeZone: 'Mars/Olympus' } })).toThrow(/mail\.timeZone.*not an IANA time zone/s);
   });
 });
+
+describe('caLimits', () => {
+  const base = { sender: 'certbeat@example.com', certificates: [{ id: 'web', names: ['example.com'], zoneId: 'ZEXAMPLE' }] };
+  const CA = 'https://acme.enterprise-ca.example/v2/directory';
+
+  it('is empty unless given, and takes either limit or both for any directory URL', () => {
+    expect(parseConfig(base).caLimits).toEqual({});
+    const caLimits = {
+      [CA]: { ordersPer3Hours: 1000, certificatesPerDomainPerWeek: 500 },
+      'https://acme-v02.api.letsencrypt.org/directory': { ordersPer3Hours: 600 },
+    };
+    expect(parseConfig({ ...base, caLimits }).caLimits).toEqual(caLimits);
+  });
+
+  it('refuses limits that are not positive whole numbers, naming caLimits.<url>.<key> and the fix', () => {
+    expect(problemsOf({ ...base, caLimits: { [CA]: { ordersPer3Hours: 0, certificatesPerDomainPerWeek: 12.5 } } })).toEqual([
+      `caLimits.${CA}.ordersPer3Hours: 0 is not a positive whole number; give how many new orders the CA allows one account in 3 hours, e.g. 300`,
+      `caLimits.${CA}.certificatesPerDomainPerWeek: 12.5 is not a positive whole number; give how many new certificates the CA issues per registered domain in 7 days, e.g. 50`,
+    ]);
+    expect(problemsOf({ ...base, caLimits: { [CA]: { ordersPer3Hours: '300' } } })).toEqual([
+      `caLimits.${CA}.ordersPer3Hours: "300" is not a positive whole number; give how many new orders the CA allows one account in 3 hours, e.g. 300`,
+    ]);
+  });
+
+  it('refuses a key that is no https URL, unknown keys, an empty entry and a non-object', () => {
+    expect(problemsOf({ ...base, caLimits: { 'acme.example/dir': { ordersPer3Hours: 1 }, [CA]: { perDay: 5 } } })).toEqual([
+      'caLimits.acme.example/dir: "acme.example/dir" is not an https URL; key each entry by the CA\'s ACME directory URL as the certificates give it, e.g. "https://acme.example-ca.com/directory"',
+      `caLimits.${CA}: unknown key(s) "perDay"; use ordersPer3Hours and/or certificatesPerDomainPerWeek`,
+    ]);
+    expect(problemsOf({ ...base, caLimits: { [CA]: {} } })).toEqual([
+      `caLimits.${CA}: gives no limit; set ordersPer3Hours and/or certificatesPerDomainPerWeek, or remove the entry`,
+    ]);
+    expect(problemsOf({ ...base, caLimits: [300] })).toEqual([expect.stringMatching(/^caLimits: must be an object of CA directory URL to limits, e\.g\. /)]);
+  });
+});

@@ -2,6 +2,9 @@
  * Issue 8 item 3 on the testbed: the order budget is read before ordering (no newOrder reaches the CA
  * when the account's 3-hour budget is spent), orders and imports are counted in the budget item, the
  * budget item is invisible to listAll, and LE's unpause link reaches the failure mail.
+ *
+ * pebble is a CA whose limits certbeat does not know, so its limits are configured as a deployment
+ * would: CERTBEAT_CA_LIMITS, read by the composition. Without them its orders are counted, never refused.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +12,7 @@ import { join } from 'node:path';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbBudgetStore } from '../../lambda/adapters/dynamodb/dynamodb-budget-store.js';
-import { createRenewalService } from '../../lambda/composition.js';
+import { createAdapters, createRenewalService } from '../../lambda/composition.js';
 import { ENV, loadRuntimeConfig } from '../../lambda/config.js';
 import { BUDGET_ITEM_ID, OrderBudget } from '../../lambda/domain/budget.js';
 import { RateLimitGate } from '../../lambda/domain/rate-limit-gate.js';
@@ -21,7 +24,12 @@ let store: DynamoDbBudgetStore;
 let zone: string;
 
 beforeAll(async () => {
-  p = await startPipeline({ faults: true, certificateValiditySeconds: 90 * 86_400, insyncAfterMs: 100 });
+  p = await startPipeline({
+    faults: true,
+    certificateValiditySeconds: 90 * 86_400,
+    insyncAfterMs: 100,
+    env: (tb) => ({ [ENV.caLimits]: JSON.stringify({ [tb.directoryUrl]: { ordersPer3Hours: 300, certificatesPerDomainPerWeek: 50 } }) }),
+  });
   store = new DynamoDbBudgetStore({ client: DynamoDBDocumentClient.from(p.tb.clients().dynamodb), tableName: p.tb.tableName });
   zone = await p.tb.route53.createZone('budget.test');
 }, 120_000);
@@ -30,15 +38,20 @@ afterAll(async () => {
 });
 
 const tenMinuteBucket = (d: Date) => new Date(Math.floor(d.getTime() / 600_000) * 600_000).toISOString().slice(0, 16);
+const silent = { info() {}, warn() {}, error() {} };
+
+/** 300 orders of pebble's account in the current 10-minute bucket (as if other runs placed them); returns the attribute. */
+async function spendOrders(): Promise<string> {
+  const spent = `orders|${RateLimitGate.key(p.tb.directoryUrl, undefined)}|${tenMinuteBucket(new Date())}`;
+  await DynamoDBDocumentClient.from(p.tb.clients().dynamodb).send(
+    new UpdateCommand({ TableName: p.tb.tableName, Key: { id: BUDGET_ITEM_ID }, UpdateExpression: 'SET #s = :n', ExpressionAttributeNames: { '#s': spent }, ExpressionAttributeValues: { ':n': 300 } }),
+  );
+  return spent;
+}
 
 describe('the order budget on the testbed', () => {
-  it('orders nothing when the account spent its 300 orders in 3 h, and says when it tries again', async () => {
-    const account = RateLimitGate.key(p.tb.directoryUrl, undefined);
-    const spent = `orders|${account}|${tenMinuteBucket(new Date())}`;
-    // 300 orders of this account in the current 10-minute bucket (as if other runs placed them).
-    await DynamoDBDocumentClient.from(p.tb.clients().dynamodb).send(
-      new UpdateCommand({ TableName: p.tb.tableName, Key: { id: BUDGET_ITEM_ID }, UpdateExpression: 'SET #s = :n', ExpressionAttributeNames: { '#s': spent }, ExpressionAttributeValues: { ':n': 300 } }),
-    );
+  it('orders nothing when the account spent its configured 300 orders in 3 h, and says when it tries again', async () => {
+    const spent = await spendOrders();
     expect((await store.read())[spent]).toBe(300);
 
     await p.add({ id: 'over', names: ['over.budget.test'], zones: { 'over.budget.test': zone } });
@@ -62,10 +75,30 @@ describe('the order budget on the testbed', () => {
     const again = await p.service().run({ ...runOptions(), ids: ['over'] });
     expect(again.renewed.map((r) => r.id)).toEqual(['over']);
     expect(p.tb.faults!.acme.calls('newOrder')).toBe(ordersBefore + 1);
-    const status = await new OrderBudget(store, () => new Date()).status();
+    // As `certbeat budget` and the digest see it: through the same composition, with the configured limits.
+    const status = await new OrderBudget(createAdapters(p.config, p.tb.clients(), silent).budget, () => new Date()).status();
     expect(status.accounts).toEqual([{ name: p.tb.directoryUrl, used: 1, limit: 300, window: '3 h' }]);
-    expect(status.domains).toEqual([{ name: 'budget.test', used: 1, limit: 50, window: '7 days' }]);
+    expect(status.domains).toEqual([{ name: 'budget.test', used: 1, limit: 50, window: '7 days', directoryUrl: p.tb.directoryUrl }]);
     expect(status.imports.used).toBe(1);
+  });
+
+  it('orders past the same counts when no limits are configured for pebble, and still counts the order', async () => {
+    const spent = await spendOrders();
+    const unconfigured = loadRuntimeConfig(p.tb.env);
+    expect(unconfigured.caLimits).toEqual({});
+    const budget = new OrderBudget(createAdapters(unconfigured, p.tb.clients(), silent).budget, () => new Date());
+    const usedBefore = (await budget.status()).accounts.find((a) => a.name === p.tb.directoryUrl)!;
+    expect(usedBefore).toMatchObject({ limit: undefined });
+    expect(usedBefore.used).toBeGreaterThanOrEqual(300);
+
+    await p.add({ id: 'unlimited', names: ['unlimited.budget.test'], zones: { 'unlimited.budget.test': zone } });
+    const ordersBefore = p.tb.faults!.acme.calls('newOrder');
+    const summary = await createRenewalService(unconfigured, p.tb.clients(), silent).run({ ...runOptions(), ids: ['unlimited'] });
+    expect(summary.renewed.map((r) => r.id)).toEqual(['unlimited']);
+    expect(p.tb.faults!.acme.calls('newOrder')).toBe(ordersBefore + 1);
+    const after = await new OrderBudget(createAdapters(unconfigured, p.tb.clients(), silent).budget, () => new Date()).status();
+    expect(after.accounts.find((a) => a.name === p.tb.directoryUrl)).toEqual({ name: p.tb.directoryUrl, used: usedBefore.used + 1, limit: undefined, window: '3 h' });
+    await store.remove([spent]);
   });
 });
 
@@ -96,7 +129,7 @@ describe('a name Let’s Encrypt paused for the account', () => {
         : undefined;
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, proxy.tlsCaPem + p.tb.pebble.tlsCaPem);
-    const service = createRenewalService(loadRuntimeConfig({ ...p.tb.env, [ENV.acmeCaFile]: caFile }), p.tb.clients(), { info() {}, warn() {}, error() {} });
+    const service = createRenewalService(loadRuntimeConfig({ ...p.tb.env, [ENV.acmeCaFile]: caFile }), p.tb.clients(), silent);
     await p.add({ id: 'paused', names: ['paused.budget.test'], zones: { 'paused.budget.test': zone }, directoryUrl: proxy.directoryUrl });
     const summary = await service.run({ ...runOptions(), ids: ['paused'] });
     expect(summary.failed.map((f) => f.errorClass)).toEqual(['RateLimitedError']);

@@ -32,9 +32,13 @@ export function clockAhead(days: number): Clock {
   return { now: () => new Date(Date.now() + days * 86_400_000) };
 }
 
-export async function startPipeline(opts: TestbedOptions & { env?: Record<string, string> } = {}): Promise<Pipeline> {
+/**
+ * `env`: runtime variables over the testbed's; a function when they name the testbed (e.g. limits for
+ * pebble's directory URL in CERTBEAT_CA_LIMITS, known only once pebble runs).
+ */
+export async function startPipeline(opts: TestbedOptions & { env?: Record<string, string> | ((tb: Testbed) => Record<string, string>) } = {}): Promise<Pipeline> {
   const tb = await startTestbed(opts);
-  const config = loadRuntimeConfig({ ...tb.env, ...opts.env });
+  const config = loadRuntimeConfig({ ...tb.env, ...(typeof opts.env === 'function' ? opts.env(tb) : opts.env) });
   const logs: Pipeline['logs'] = [];
   const log: RunLog = {
     info: (message, attributes) => logs.push({ level: 'info', message, attributes }),
