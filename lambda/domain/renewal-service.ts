@@ -28,10 +28,7 @@ import { aliasFor, zoneLookup } from './challenge-alias.js';
 import { findInRegions, importIntoRegions, isMultiRegion, knownArns, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
 import {
   CERTIFICATE_ID_TAG,
-  LETS_ENCRYPT_PRODUCTION,
-  LETS_ENCRYPT_STAGING,
   type CertificateRecord,
-  type IssuedCertificate,
   type KeyType,
   type OwedMail,
   type PublishedTxt,
@@ -39,6 +36,7 @@ import {
   type StoredCertificate,
 } from './model.js';
 import { claimAdopted, isBeingAdopted } from './adoption.js';
+import { dryRunRecord } from './dry-run.js';
 import { baseName, normalizeName } from './names.js';
 import type { Finding, Notice } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
@@ -49,15 +47,14 @@ import type {
   CertificateAuthority,
   CertificateStore,
   Clock,
-  DnsChallenge,
   DnsSolver,
   Inventory,
   Notifier,
   OutcomeUpdate,
-  PendingOrder,
   RunLog,
 } from './ports.js';
 import { RateLimitGate } from './rate-limit-gate.js';
+import { gateKey, interrupted, type Installed, type Job, type RunState } from './renewal-job.js';
 import {
   MAX_CHECK_INTERVAL_MS,
   daysLeft,
@@ -140,63 +137,6 @@ export interface RunOptions {
    * recorded, no mail; only the lease is taken and given back.
    */
   dryRun?: boolean;
-}
-
-/** One run's shared state. */
-interface RunState {
-  options: RunOptions;
-  summary: RunSummary;
-  gate: RateLimitGate;
-  budget?: OrderBudget;
-}
-
-interface Job {
-  record: CertificateRecord;
-  findings: Finding[];
-  reason?: string;
-  keyType?: KeyType;
-  renewalWindow?: RenewalWindow;
-  order?: PendingOrder;
-  challenges: DnsChallenge[];
-  /** TXT values a dead run left (its journal): removed in this run's change. */
-  stale: PublishedTxt[];
-  /** ACM was checked for the record's unfinished import and does not hold it: the journal entry goes. */
-  importChecked?: boolean;
-  /** ACM refused the import outright: the serial is certainly not there, no need to look next run. */
-  importRefused?: boolean;
-  /** The run was stopped while its change may still be landing: keep the TXT journal for a later run. */
-  journalOpen?: boolean;
-  /** Where ACM said the current certificate is used, when pre-flight described it (a re-import keeps it). */
-  inUseBy?: string[];
-  /** This run journaled `published` on the record. */
-  journaled?: PublishedTxt[];
-  /** The outbox after re-sending (absent: the record owed nothing, leave the field alone). */
-  owed?: OwedMail[];
-  issued?: IssuedCertificate;
-  /** `issued` came from the pending-import slot, not from a new order. */
-  fromPending?: boolean;
-  /** `issued` is (still) kept in the pending-import slot after a failed import. */
-  keptPending?: boolean;
-  /** A stale pending-import slot was emptied. */
-  slotCleared?: boolean;
-  /** Several regions: the ARNs after a partial import, and the regions still missing the certificate. */
-  regional?: { acmArns: Record<string, string>; pending: string[] };
-  /** Several regions: ARNs found holding an unfinished import's serial (regions that still lack it import again). */
-  foundArns?: Record<string, string>;
-  error?: CertbeatError;
-  /** Nothing more to do: ended early (not due, lease held, paused) or already finished. */
-  done?: boolean;
-}
-
-/** The facts of a certificate now in ACM, from the CA (just issued) or from ACM (adopted). */
-interface Installed {
-  arn: string;
-  serial: string;
-  names: string[];
-  notBefore: Date;
-  notAfter: Date;
-  issuer: string;
-  ariCertId?: string;
 }
 
 export class RenewalService {
@@ -962,25 +902,6 @@ export class RenewalService {
 const ABORT_SETTLE_MS = 30_000;
 
 /**
- * The record a dry run works on: due now, at Let's Encrypt's staging CA instead of production, and
- * without the state a real run would resume or send (order, kept certificate, import, ARI `replaces`,
- * owed mails, journal), so the rehearsal neither uses nor changes it.
- */
-function dryRunRecord(record: CertificateRecord): CertificateRecord {
-  return {
-    ...record,
-    directoryUrl: record.directoryUrl === LETS_ENCRYPT_PRODUCTION ? LETS_ENCRYPT_STAGING : record.directoryUrl,
-    forceRenewal: true,
-    pendingOrderUrl: undefined,
-    pendingImport: undefined,
-    importingSerial: undefined,
-    ariCertId: undefined,
-    owedMails: undefined,
-    published: undefined,
-  };
-}
-
-/**
  * The facts of a certificate an earlier run imported without recording, as ACM describes it. ACM may
  * not report notBefore: 90 days before expiry is assumed then (only the renewal timing uses it).
  */
@@ -993,16 +914,6 @@ function adoptedFacts(record: CertificateRecord, serial: string, stored: StoredC
     notAfter: stored.notAfter!,
     issuer: stored.issuer ?? '',
   };
-}
-
-function gateKey(record: CertificateRecord): string {
-  return RateLimitGate.key(record.directoryUrl, record.eabSecretId);
-}
-
-function interrupted(): InterruptedError {
-  return new InterruptedError('the run was stopped before this certificate was finished', {
-    remediation: 'Nothing to do: it is due again and the next run picks it up, resuming its order.',
-  });
 }
 
 /** The zone of a challenge's identifier; locateZones may key by the name as configured or by its base. */
