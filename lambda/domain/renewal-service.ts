@@ -25,7 +25,7 @@ import {
 } from './errors.js';
 import { findImported, isDefiniteRefusal } from './import-guard.js';
 import { aliasFor, zoneLookup } from './challenge-alias.js';
-import { findInRegions, importIntoRegions, isMultiRegion, knownArns, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
+import { findInRegions, importIntoRegions, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
 import {
   CERTIFICATE_ID_TAG,
   type CertificateRecord,
@@ -36,6 +36,7 @@ import {
   type StoredCertificate,
 } from './model.js';
 import { claimAdopted, isBeingAdopted } from './adoption.js';
+import { MultiRegion } from './multi-region.js';
 import { dryRunRecord } from './dry-run.js';
 import { baseName, normalizeName } from './names.js';
 import type { Finding, Notice } from './notices.js';
@@ -142,10 +143,12 @@ export interface RunOptions {
 export class RenewalService {
   private readonly mail: NoticeSender;
   private readonly outbox: Outbox;
+  private readonly regions: MultiRegion;
 
   constructor(private readonly deps: RenewalServiceDeps) {
     this.mail = new NoticeSender(deps);
     this.outbox = new Outbox(deps);
+    this.regions = new MultiRegion(deps);
   }
 
   async run(options: RunOptions): Promise<RunSummary> {
@@ -329,13 +332,13 @@ export class RenewalService {
         summary.notDue.push({ id: record.id, reason: 'paused by its owner', nextCheckAt: record.nextCheckAt });
         return { ...job, done: true };
       }
-      if (record.importingSerial && this.multiRegion(record)) {
+      if (record.importingSerial && this.regions.multiRegion(record)) {
         if (await this.adoptInRegions(job, state)) return { ...job, done: true };
       } else if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
       if (await this.takePending(job, now)) return job;
       job.renewalWindow = await this.refreshRenewalWindow(record, now);
       // Re-check with the fresh record: another run may have renewed it since the due query.
-      const missing = this.regionsWithoutCertificate(record);
+      const missing = this.regions.regionsWithoutCertificate(record);
       const decision =
         missing.length > 0
           ? { due: true as const, reason: 'regions', detail: `not yet in ${missing.join(', ')}: a new certificate is ordered for every region` }
@@ -350,7 +353,7 @@ export class RenewalService {
       // A CNAME-delegated name's zone is its alias target's (challenge-alias.ts).
       const lookup = zoneLookup(record.names, record.zones, record.challengeAliases);
       const zoneIds = lookup.back(await dns.locateZones(lookup.names, lookup.explicit));
-      const stored = record.acmArn ? await this.primaryStore(record).describe(record.acmArn) : undefined;
+      const stored = record.acmArn ? await this.regions.primaryStore(record).describe(record.acmArn) : undefined;
       // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
       job.keyType = stored?.keyAlgorithm ?? record.keyType;
       job.inUseBy = stored?.inUseBy;
@@ -586,7 +589,7 @@ export class RenewalService {
     }
     // The CA's advice for the new certificate is asked while it is imported (recordSuccess awaits it).
     const advice = this.renewalAdvice(record, issued.ariCertId);
-    if (this.multiRegion(record)) return this.succeedInRegions(job, state, advice);
+    if (this.regions.multiRegion(record)) return this.succeedInRegions(job, state, advice);
     let arn: string;
     try {
       // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
@@ -650,37 +653,6 @@ export class RenewalService {
     }
   }
 
-  /** Whether the certificate goes to other regions than the deployment's own (regional-imports.ts). */
-  private multiRegion(record: CertificateRecord): boolean {
-    return this.deps.homeRegion !== undefined && isMultiRegion(record, this.deps.homeRegion);
-  }
-
-  /**
-   * Regions added to an issued certificate's `regions` that hold no copy yet. Its private key went only
-   * to ACM, so they are served by a new order (imported into every region), not by copying.
-   */
-  private regionsWithoutCertificate(record: CertificateRecord): string[] {
-    if (!record.acmArn || !this.multiRegion(record) || record.pendingImport) return [];
-    const known = knownArns(record, this.deps.homeRegion!);
-    return targetRegions(record, this.deps.homeRegion!).filter((r) => !known[r]);
-  }
-
-  /** The store of the certificate's primary region (`acmArn` lives there). */
-  private primaryStore(record: CertificateRecord): CertificateStore {
-    if (!this.multiRegion(record)) return this.deps.store;
-    return this.regionalStores()(targetRegions(record, this.deps.homeRegion!)[0]);
-  }
-
-  private regionalStores(): (region: string) => CertificateStore {
-    if (!this.deps.storeFor) {
-      throw new ConfigurationError('this deployment cannot import into other regions (no per-region ACM store)', {
-        field: 'regions',
-        remediation: 'Remove `regions` from the certificate, or run it with a deployment that serves several regions.',
-      });
-    }
-    return this.deps.storeFor;
-  }
-
   /**
    * `succeed` for a certificate imported into several regions: each region's import sent once, the
    * pending-import slot keeping the certificate for the regions that did not take it.
@@ -695,7 +667,7 @@ export class RenewalService {
     const regions = job.fromPending && record.pendingRegions?.length ? all.filter((r) => record.pendingRegions!.includes(r)) : all;
     let storeFor: (region: string) => CertificateStore;
     try {
-      storeFor = this.regionalStores();
+      storeFor = this.regions.regionalStores();
       await inventory.saveProgress(record.id, state.options.invocationId, { importingSerial: issued.serial });
     } catch (e) {
       await this.keepPending(job);
@@ -722,7 +694,7 @@ export class RenewalService {
     const { record } = job;
     const home = this.deps.homeRegion!;
     const all = targetRegions(record, home);
-    const held = await findInRegions(record, record.importingSerial!, { storeFor: this.regionalStores(), homeRegion: home });
+    const held = await findInRegions(record, record.importingSerial!, { storeFor: this.regions.regionalStores(), homeRegion: home });
     job.foundArns = Object.fromEntries([...held].map(([r, c]) => [r, c.arn]));
     if (all.some((r) => !held.has(r))) {
       this.deps.log.info('an unfinished import did not reach every region; going on', { id: record.id, held: [...held.keys()] });
@@ -780,7 +752,7 @@ export class RenewalService {
     log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
 
     // A first import is in use nowhere yet, and a re-import keeps the associations pre-flight saw.
-    const inUseBy = how.inUseBy ?? job.inUseBy ?? (how.firstIssuance ? [] : (await this.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
+    const inUseBy = how.inUseBy ?? job.inUseBy ?? (how.firstIssuance ? [] : (await this.regions.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
     const regions = how.acmArns ? await regionalUse(how.acmArns, this.deps.storeFor!) : undefined;
     await this.notify(
       {
