@@ -13,60 +13,32 @@
  */
 import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
 import { chunk, limiter, mapLimit } from './concurrency.js';
-import { retrying, settlesWithin, untilAborted, withTimeout } from './promises.js';
-import {
-  CertbeatError,
-  ConfigurationError,
-  InterruptedError,
-  LeaseHeldError,
-  RateLimitedError,
-  isRetryable,
-  toCertbeatError,
-} from './errors.js';
+import { settlesWithin, untilAborted } from './promises.js';
+import { CertbeatError, ConfigurationError, InterruptedError, toCertbeatError } from './errors.js';
 import { findImported, isDefiniteRefusal } from './import-guard.js';
 import { aliasFor, zoneLookup } from './challenge-alias.js';
-import { findInRegions, importIntoRegions, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
+import { findInRegions, importIntoRegions, regionalImportError, targetRegions } from './regional-imports.js';
 import {
   CERTIFICATE_ID_TAG,
   type CertificateRecord,
   type KeyType,
-  type OwedMail,
   type PublishedTxt,
   type RenewalWindow,
   type StoredCertificate,
 } from './model.js';
 import { claimAdopted, isBeingAdopted } from './adoption.js';
+import { OutcomeRecorder, renewalAdvice } from './certificate-outcome.js';
 import { MultiRegion } from './multi-region.js';
 import { dryRunRecord } from './dry-run.js';
 import { baseName, normalizeName } from './names.js';
-import type { Finding, Notice } from './notices.js';
+import type { Finding } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
 import type { MailSettings } from './mail/render.js';
-import { Outbox } from './outbox.js';
 import type { PendingImports } from './pending-imports.js';
-import type {
-  CertificateAuthority,
-  CertificateStore,
-  Clock,
-  DnsSolver,
-  Inventory,
-  Notifier,
-  OutcomeUpdate,
-  RunLog,
-} from './ports.js';
+import type { CertificateAuthority, CertificateStore, Clock, DnsSolver, Inventory, Notifier, RunLog } from './ports.js';
 import { RateLimitGate } from './rate-limit-gate.js';
 import { gateKey, interrupted, type Installed, type Job, type RunState } from './renewal-job.js';
-import {
-  MAX_CHECK_INTERVAL_MS,
-  daysLeft,
-  decide,
-  mayAskAri,
-  nextAttemptAfterFailure,
-  nextLookAt,
-  renewalTime,
-  shouldMailFailure,
-  urgency,
-} from './renewal-policy.js';
+import { decide, mayAskAri } from './renewal-policy.js';
 import { emptySummary, type RunSummary } from './run-summary.js';
 
 /** What the pre-flight checks get: the record, its zones and what ACM knows of the current certificate. */
@@ -142,13 +114,13 @@ export interface RunOptions {
 
 export class RenewalService {
   private readonly mail: NoticeSender;
-  private readonly outbox: Outbox;
+  private readonly outcomes: OutcomeRecorder;
   private readonly regions: MultiRegion;
 
   constructor(private readonly deps: RenewalServiceDeps) {
     this.mail = new NoticeSender(deps);
-    this.outbox = new Outbox(deps);
     this.regions = new MultiRegion(deps);
+    this.outcomes = new OutcomeRecorder(deps, this.regions, this.mail);
   }
 
   async run(options: RunOptions): Promise<RunSummary> {
@@ -325,10 +297,10 @@ export class RenewalService {
     job.stale = record.published ?? [];
     if (job.stale.length > 0) log.warn('removing TXT values an interrupted run left', { id: record.id, values: job.stale.length });
     try {
-      if (record.owedMails?.length) job.owed = await this.resendOwed(record, summary);
+      if (record.owedMails?.length) job.owed = await this.outcomes.resendOwed(record, summary);
       if (record.status === 'paused') {
         // Resumed later, it must be looked at again promptly: leave nextCheckAt as it is.
-        await this.settleEarly(job, { nextCheckAt: record.nextCheckAt }, options);
+        await this.outcomes.settleEarly(job, { nextCheckAt: record.nextCheckAt }, options);
         summary.notDue.push({ id: record.id, reason: 'paused by its owner', nextCheckAt: record.nextCheckAt });
         return { ...job, done: true };
       }
@@ -344,7 +316,7 @@ export class RenewalService {
           ? { due: true as const, reason: 'regions', detail: `not yet in ${missing.join(', ')}: a new certificate is ordered for every region` }
           : decide({ ...record, renewalWindow: job.renewalWindow }, now);
       if (!decision.due) {
-        await this.recordNotDue(job, decision, state);
+        await this.outcomes.recordNotDue(job, decision, state);
         return { ...job, done: true };
       }
       job.reason = decision.detail;
@@ -376,7 +348,7 @@ export class RenewalService {
         return undefined;
       });
       if (refused) {
-        await this.settleEarly(job, { nextCheckAt: refused.retryAt.toISOString() }, options);
+        await this.outcomes.settleEarly(job, { nextCheckAt: refused.retryAt.toISOString() }, options);
         summary.skipped.push({ id: record.id, reason: `order budget: ${refused.reason}; next try ${refused.retryAt.toISOString()}` });
         log.warn('not ordered: over budget', { id: record.id, reason: refused.reason, nextCheckAt: refused.retryAt.toISOString() });
         return { ...job, done: true };
@@ -420,59 +392,6 @@ export class RenewalService {
     return job;
   }
 
-  /** Sends the record's owed mails again; what is still owed is written with the outcome. */
-  private async resendOwed(record: CertificateRecord, summary: RunSummary): Promise<OwedMail[]> {
-    const flushed = await this.outbox.flush(record.id, record.owedMails ?? []);
-    for (const m of flushed.notSent) summary.mailsNotSent.push({ id: record.id, kind: m.kind, error: m.error, kept: !m.givenUp });
-    return flushed.remaining;
-  }
-
-  /**
-   * Ends a job that needs no order: removes a dead run's TXT values, then writes `update` with the
-   * journal and outbox settled (or just releases the lease when there is nothing to write).
-   */
-  private async settleEarly(job: Job, update: OutcomeUpdate, options: RunOptions): Promise<void> {
-    const { inventory, dns, clock } = this.deps;
-    const { record } = job;
-    if (job.stale.length > 0) await dns.cleanup(job.stale);
-    const nothingToWrite =
-      job.stale.length === 0 && job.owed === undefined && !job.importChecked && update.nextCheckAt === record.nextCheckAt && Object.keys(update).length === 1;
-    if (nothingToWrite) {
-      await inventory.releaseLease(record.id, options.invocationId);
-      return;
-    }
-    await inventory.recordOutcome(record.id, options.invocationId, {
-      ...update,
-      nextCheckAt: Outbox.nextCheck(new Date(update.nextCheckAt), job.owed, clock.now()).toISOString(),
-      ...(job.stale.length > 0 ? { published: null } : {}),
-      ...(job.importChecked ? { importingSerial: null } : {}),
-      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-    });
-  }
-
-  /** Writes the next check of a certificate that needs no work; a failed write is logged, never a failure. */
-  private async recordNotDue(job: Job, decision: { reason: string; detail: string; nextCheckAt: Date }, state: RunState): Promise<void> {
-    const { inventory, log } = this.deps;
-    const { record } = job;
-    const { options, summary } = state;
-    summary.notDue.push({ id: record.id, reason: decision.detail, nextCheckAt: decision.nextCheckAt.toISOString() });
-    try {
-      await this.settleEarly(
-        job,
-        {
-          nextCheckAt: decision.nextCheckAt.toISOString(),
-          renewalWindow: job.renewalWindow ?? null,
-          // A valid certificate outside its window starts the next window with a clean retry ladder.
-          ...(decision.reason === 'valid' ? { failureCount: 0 } : {}),
-        },
-        options,
-      );
-    } catch (e) {
-      log.warn('could not record the next check; the lease expires by itself', { id: record.id, error: toCertbeatError(e).message });
-      await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined);
-    }
-  }
-
   /**
    * An earlier run started importing `importingSerial` and never recorded the answer. If ACM holds it,
    * it is adopted (recorded, mailed) without a new order; otherwise the journal entry is dropped and
@@ -499,7 +418,7 @@ export class RenewalService {
     const installed = adoptedFacts(record, serial, match);
     if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
     if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
-    await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, inUseBy: match.inUseBy }, state);
+    await this.outcomes.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, inUseBy: match.inUseBy }, state);
     return true;
   }
 
@@ -553,27 +472,11 @@ export class RenewalService {
         }
       }
       const error = job.error ?? new CertbeatError('the order ended without a certificate');
-      if (error instanceof InterruptedError) await this.giveBack(job, state);
-      else await this.fail(job, error, state);
+      if (error instanceof InterruptedError) await this.outcomes.giveBack(job, state);
+      else await this.outcomes.fail(job, error, state);
     } catch (e) {
       this.deps.log.error('unexpected error finishing a certificate', { id: job.record.id, error: toCertbeatError(e).message });
     }
-  }
-
-  /** An interrupted certificate: due again at once, its order kept for resuming, its lease given back. */
-  private async giveBack(job: Job, state: RunState): Promise<void> {
-    const { inventory, clock, log } = this.deps;
-    const { record } = job;
-    state.summary.skipped.push({ id: record.id, reason: 'interrupted: due again on the next run' });
-    log.warn('interrupted: lease given back', { id: record.id });
-    if (state.options.dryRun) return void (await inventory.releaseLease(record.id, state.options.invocationId));
-    await inventory.recordOutcome(record.id, state.options.invocationId, {
-      nextCheckAt: clock.now().toISOString(),
-      ...((job.journaled || job.stale.length > 0) && !job.journalOpen ? { published: null } : {}),
-      ...(job.order ? { pendingOrderUrl: job.order.orderUrl } : {}),
-      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-      ...(job.keptPending ? { pendingImport: true } : {}),
-    });
   }
 
   private async succeed(job: Job, state: RunState): Promise<void> {
@@ -588,7 +491,7 @@ export class RenewalService {
       return;
     }
     // The CA's advice for the new certificate is asked while it is imported (recordSuccess awaits it).
-    const advice = this.renewalAdvice(record, issued.ariCertId);
+    const advice = renewalAdvice(this.deps.ca, record, issued.ariCertId);
     if (this.regions.multiRegion(record)) return this.succeedInRegions(job, state, advice);
     let arn: string;
     try {
@@ -603,14 +506,7 @@ export class RenewalService {
     }
     // From here on the certificate is in ACM: nothing below may turn this into a failure.
     const slotEmpty = await this.emptyPendingSlot(job);
-    await this.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty, advice }, state);
-  }
-
-  /** The CA's ARI window for a just-issued certificate; bounded, and never a failure (the lifetime rule stands in). */
-  private renewalAdvice(record: CertificateRecord, ariCertId: string | undefined): Promise<RenewalWindow | undefined> {
-    if (!ariCertId) return Promise.resolve(undefined);
-    // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
-    return withTimeout(this.deps.ca.renewalInfo(record.directoryUrl, ariCertId), 5_000).then((w) => w ?? undefined, () => undefined);
+    await this.outcomes.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty, advice }, state);
   }
 
   /** Empties the pending-import slot after the import it held went through; false when that failed (a later run retries). */
@@ -683,7 +579,7 @@ export class RenewalService {
       throw regionalImportError(result.failed, result.arns);
     }
     const slotEmpty = await this.emptyPendingSlot(job);
-    await this.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns, advice }, state);
+    await this.outcomes.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns, advice }, state);
   }
 
   /**
@@ -705,83 +601,8 @@ export class RenewalService {
     if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
     if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
     const installed = adoptedFacts(record, record.importingSerial!, primary);
-    await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, acmArns: job.foundArns }, state);
+    await this.outcomes.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, acmArns: job.foundArns }, state);
     return true;
-  }
-
-  /** Records a certificate that is in ACM and mails its owner. Never turns the renewal into a failure. */
-  private async recordSuccess(
-    job: Job,
-    installed: Installed,
-    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string>; advice?: Promise<RenewalWindow | undefined> },
-    state: RunState,
-  ): Promise<void> {
-    const { inventory, clock, log } = this.deps;
-    const { record } = job;
-    const { arn } = installed;
-    const now = clock.now();
-    const window = await (how.advice ?? this.renewalAdvice(record, installed.ariCertId));
-    const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
-    const nextCheckAt = Outbox.nextCheck(nextLookAt({ ariCertId: installed.ariCertId, renewalWindow: window }, renewAt.time, now), job.owed, now);
-    const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
-      lastOutcome: { at: now.toISOString(), result: how.firstIssuance ? 'issued' : 'renewed' },
-      failureCount: 0,
-      nextCheckAt: nextCheckAt.toISOString(),
-      acmArn: arn,
-      ...(how.acmArns ? { acmArns: how.acmArns, pendingRegions: null } : {}),
-      notBefore: installed.notBefore.toISOString(),
-      notAfter: installed.notAfter.toISOString(),
-      serial: installed.serial,
-      issuedNames: installed.names,
-      ariCertId: installed.ariCertId,
-      renewalWindow: window ?? null,
-      pendingImport: !how.slotEmpty,
-      importingSerial: null,
-      pendingOrderUrl: null,
-      // A journal of this run stays until its values are gone (cleared after the wave's clean-up).
-      ...(!job.journaled && job.stale.length > 0 ? { published: null } : {}),
-      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-      forceRenewal: false,
-    }));
-    state.summary.renewed.push({ id: record.id, firstIssuance: how.firstIssuance, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
-    if (recorded !== true) {
-      // The serial being imported stays journaled: the next run finds it in ACM, records and mails it then.
-      log.error('renewed, but the inventory could not be updated; the next run records it', { id: record.id, arn, serial: installed.serial, error: toCertbeatError(recorded).message });
-      return;
-    }
-    log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
-
-    // A first import is in use nowhere yet, and a re-import keeps the associations pre-flight saw.
-    const inUseBy = how.inUseBy ?? job.inUseBy ?? (how.firstIssuance ? [] : (await this.regions.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
-    const regions = how.acmArns ? await regionalUse(how.acmArns, this.deps.storeFor!) : undefined;
-    await this.notify(
-      {
-        kind: 'renewed',
-        record,
-        firstIssuance: how.firstIssuance,
-        arn,
-        names: installed.names,
-        serial: installed.serial,
-        notAfter: installed.notAfter,
-        issuer: installed.issuer,
-        directoryUrl: record.directoryUrl,
-        inUseBy,
-        nextCheckAt,
-        ...(regions ? { regions } : {}),
-        ...(job.order?.profile ? { profile: job.order.profile } : {}),
-        ...(job.order?.profileNote ? { profileNote: job.order.profileNote } : {}),
-      },
-      record,
-      state,
-    );
-  }
-
-  /** Mails a notice after the outcome is recorded; a mail SES refuses goes to the outbox. */
-  private async notify(notice: Notice, record: CertificateRecord, state: RunState): Promise<void> {
-    const result = await this.mail.send(notice, record.owners);
-    if (result.sent || !result.owed) return;
-    const kept = await this.outbox.keep(record.id, result.owed);
-    state.summary.mailsNotSent.push({ id: record.id, kind: notice.kind, error: result.error, kept });
   }
 
   /** Keeps an issued certificate that ACM did not take, so that it is not lost. */
@@ -798,75 +619,6 @@ export class RenewalService {
     } catch (e) {
       log.error('could not keep the issued certificate for a later import', { id: job.record.id, error: toCertbeatError(e).message });
     }
-  }
-
-  private async fail(job: Job, error: CertbeatError, state: RunState): Promise<void> {
-    const { inventory, clock, log } = this.deps;
-    const { record } = job;
-    const { summary, options } = state;
-    if (error instanceof LeaseHeldError) {
-      summary.skipped.push({ id: record.id, reason: error.message });
-      return;
-    }
-    const now = clock.now();
-    const failureCount = record.failureCount + 1;
-    let next = nextAttemptAfterFailure(failureCount, now, {
-      notAfter: record.notAfter,
-      retryAfter: error instanceof RateLimitedError ? error.retryAfter : undefined,
-    });
-    // A person has to act on a configuration problem: look again daily, not hourly.
-    if (!isRetryable(error)) next = new Date(Math.max(next.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
-    next = Outbox.nextCheck(next, job.owed, now);
-    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString(), fix: error.remediation });
-    log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
-    if (options.dryRun) return void (await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined));
-
-    try {
-      await inventory.recordOutcome(record.id, options.invocationId, {
-        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000), fix: error.remediation.slice(0, 1000) },
-        failureCount,
-        nextCheckAt: next.toISOString(),
-        // The slot may still hold a key when a pending import could not be confirmed gone.
-        pendingImport: job.keptPending === true || (record.pendingImport === true && !job.slotCleared),
-        ...(job.renewalWindow ? { renewalWindow: job.renewalWindow } : {}),
-        // The wave's clean-up ran before failures are recorded: the journal is settled.
-        ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
-        // An order that cannot succeed (refused, wrong certificate) is not resumed; a retryable one is.
-        ...(job.order ? { pendingOrderUrl: isRetryable(error) && !job.keptPending ? job.order.orderUrl : null } : {}),
-        ...((job.importChecked && !job.issued) || job.importRefused ? { importingSerial: null } : {}),
-        ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-        ...(job.regional ? { acmArns: job.regional.acmArns, pendingRegions: job.regional.pending } : {}),
-        ...(job.regional?.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] ? { acmArn: job.regional.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] } : {}),
-      });
-    } catch (e) {
-      log.error('could not record the failure', { id: record.id, error: toCertbeatError(e).message });
-    }
-
-    const current = urgency(record.notAfter, now);
-    const previous = record.lastOutcome?.result === 'failed' ? urgency(record.notAfter, new Date(record.lastOutcome.at)) : undefined;
-    if (!shouldMailFailure(failureCount, previous, current)) return;
-    await this.notify(
-      {
-        kind: 'failed',
-        record,
-        errorClass: error.name,
-        errorKind: error.kind,
-        message: error.message,
-        remediation: job.keptPending
-          ? `${error.remediation} The certificate already issued is kept encrypted and will be imported on the next attempt, without a new order.`
-          : error.remediation,
-        retryable: isRetryable(error),
-        problemType: 'problemType' in error ? (error.problemType as string | undefined) : undefined,
-        findings: job.findings.filter((f) => !f.ok),
-        failureCount,
-        daysLeft: daysLeft(record.notAfter, now),
-        notAfter: record.notAfter ? new Date(record.notAfter) : undefined,
-        nextAttemptAt: next,
-        urgency: current,
-      },
-      record,
-      state,
-    );
   }
 }
 
