@@ -12,63 +12,21 @@
  * did not take waits in the record's outbox and is sent again.
  */
 import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
+import { OutcomeRecorder } from './certificate-outcome.js';
 import { chunk, limiter, mapLimit } from './concurrency.js';
-import { retrying, settlesWithin, untilAborted, withTimeout } from './promises.js';
-import {
-  CertbeatError,
-  ConfigurationError,
-  InterruptedError,
-  LeaseHeldError,
-  RateLimitedError,
-  isRetryable,
-  toCertbeatError,
-} from './errors.js';
-import { findImported, isDefiniteRefusal } from './import-guard.js';
-import { aliasFor, zoneLookup } from './challenge-alias.js';
-import { findInRegions, importIntoRegions, isMultiRegion, knownArns, regionalImportError, regionalUse, targetRegions } from './regional-imports.js';
-import {
-  CERTIFICATE_ID_TAG,
-  LETS_ENCRYPT_PRODUCTION,
-  LETS_ENCRYPT_STAGING,
-  type CertificateRecord,
-  type IssuedCertificate,
-  type KeyType,
-  type OwedMail,
-  type PublishedTxt,
-  type RenewalWindow,
-  type StoredCertificate,
-} from './model.js';
-import { claimAdopted, isBeingAdopted } from './adoption.js';
-import { baseName, normalizeName } from './names.js';
-import type { Finding, Notice } from './notices.js';
+import { CertbeatError, InterruptedError, toCertbeatError } from './errors.js';
+import { Installer } from './install.js';
+import type { CertificateRecord, KeyType, PublishedTxt, StoredCertificate } from './model.js';
+import { MultiRegion } from './multi-region.js';
+import type { Finding } from './notices.js';
 import { NoticeSender } from './notice-sender.js';
 import type { MailSettings } from './mail/render.js';
-import { Outbox } from './outbox.js';
 import type { PendingImports } from './pending-imports.js';
-import type {
-  CertificateAuthority,
-  CertificateStore,
-  Clock,
-  DnsChallenge,
-  DnsSolver,
-  Inventory,
-  Notifier,
-  OutcomeUpdate,
-  PendingOrder,
-  RunLog,
-} from './ports.js';
+import type { CertificateAuthority, CertificateStore, Clock, DnsSolver, Inventory, Notifier, RunLog } from './ports.js';
+import { Preparation } from './preparation.js';
+import { settlesWithin, untilAborted } from './promises.js';
 import { RateLimitGate } from './rate-limit-gate.js';
-import {
-  MAX_CHECK_INTERVAL_MS,
-  daysLeft,
-  decide,
-  mayAskAri,
-  nextAttemptAfterFailure,
-  nextLookAt,
-  renewalTime,
-  shouldMailFailure,
-  urgency,
-} from './renewal-policy.js';
+import { gateKey, interrupted, type Job, type RunState } from './renewal-job.js';
 import { emptySummary, type RunSummary } from './run-summary.js';
 
 /** What the pre-flight checks get: the record, its zones and what ACM knows of the current certificate. */
@@ -81,6 +39,7 @@ export interface PreflightRequest {
   stored?: StoredCertificate;
 }
 
+/** What the renewal service works with: the ports, and how much it does at once. */
 export interface RenewalServiceDeps {
   inventory: Inventory;
   ca: CertificateAuthority;
@@ -116,6 +75,7 @@ export interface RenewalServiceDeps {
   budget?: BudgetStore;
 }
 
+/** One run's options (the Lambda's invocation, or the CLI). */
 export interface RunOptions {
   /** Lease owner: the invocation's request id. */
   invocationId: string;
@@ -142,72 +102,25 @@ export interface RunOptions {
   dryRun?: boolean;
 }
 
-/** One run's shared state. */
-interface RunState {
-  options: RunOptions;
-  summary: RunSummary;
-  gate: RateLimitGate;
-  budget?: OrderBudget;
-}
-
-interface Job {
-  record: CertificateRecord;
-  findings: Finding[];
-  reason?: string;
-  keyType?: KeyType;
-  renewalWindow?: RenewalWindow;
-  order?: PendingOrder;
-  challenges: DnsChallenge[];
-  /** TXT values a dead run left (its journal): removed in this run's change. */
-  stale: PublishedTxt[];
-  /** ACM was checked for the record's unfinished import and does not hold it: the journal entry goes. */
-  importChecked?: boolean;
-  /** ACM refused the import outright: the serial is certainly not there, no need to look next run. */
-  importRefused?: boolean;
-  /** The run was stopped while its change may still be landing: keep the TXT journal for a later run. */
-  journalOpen?: boolean;
-  /** Where ACM said the current certificate is used, when pre-flight described it (a re-import keeps it). */
-  inUseBy?: string[];
-  /** This run journaled `published` on the record. */
-  journaled?: PublishedTxt[];
-  /** The outbox after re-sending (absent: the record owed nothing, leave the field alone). */
-  owed?: OwedMail[];
-  issued?: IssuedCertificate;
-  /** `issued` came from the pending-import slot, not from a new order. */
-  fromPending?: boolean;
-  /** `issued` is (still) kept in the pending-import slot after a failed import. */
-  keptPending?: boolean;
-  /** A stale pending-import slot was emptied. */
-  slotCleared?: boolean;
-  /** Several regions: the ARNs after a partial import, and the regions still missing the certificate. */
-  regional?: { acmArns: Record<string, string>; pending: string[] };
-  /** Several regions: ARNs found holding an unfinished import's serial (regions that still lack it import again). */
-  foundArns?: Record<string, string>;
-  error?: CertbeatError;
-  /** Nothing more to do: ended early (not due, lease held, paused) or already finished. */
-  done?: boolean;
-}
-
-/** The facts of a certificate now in ACM, from the CA (just issued) or from ACM (adopted). */
-interface Installed {
-  arn: string;
-  serial: string;
-  names: string[];
-  notBefore: Date;
-  notAfter: Date;
-  issuer: string;
-  ariCertId?: string;
-}
-
+/**
+ * Runs the renewals: the due certificates (or the ones asked for) in waves, each prepared
+ * (preparation.ts), its order completed, then installed (install.ts) and recorded (certificate-outcome.ts).
+ */
 export class RenewalService {
   private readonly mail: NoticeSender;
-  private readonly outbox: Outbox;
+  private readonly outcomes: OutcomeRecorder;
+  private readonly installer: Installer;
+  private readonly preparation: Preparation;
 
   constructor(private readonly deps: RenewalServiceDeps) {
     this.mail = new NoticeSender(deps);
-    this.outbox = new Outbox(deps);
+    const regions = new MultiRegion(deps);
+    this.outcomes = new OutcomeRecorder(deps, regions, this.mail);
+    this.installer = new Installer(deps, regions, this.outcomes);
+    this.preparation = new Preparation(deps, regions, this.outcomes, this.installer);
   }
 
+  /** One run: every certificate taken is renewed, recorded and mailed, or left for the next run. */
   async run(options: RunOptions): Promise<RunSummary> {
     const { inventory, clock, log } = this.deps;
     const state: RunState = {
@@ -285,7 +198,7 @@ export class RenewalService {
     const deadline = () =>
       options.signal?.aborted ? clock.now() : new Date(clock.now().getTime() + options.remainingMs() - (this.deps.reserveMs ?? 60_000));
 
-    const jobs = await mapLimit(records, limit, (record) => this.prepare(record, state));
+    const jobs = await mapLimit(records, limit, (record) => this.preparation.prepare(record, state));
     await this.flushBudget(state);
     const ordered = jobs.filter((j) => j.order && !j.error);
     const challenges = ordered.flatMap((j) => j.challenges);
@@ -354,247 +267,6 @@ export class RenewalService {
     await state.budget?.flush().catch((e) => this.deps.log.warn('budget counts not written; a later flush retries', { error: toCertbeatError(e).message }));
   }
 
-  /** Lease, re-check, find zones, pre-flight, place the order. Never throws: errors land on the job. */
-  private async prepare(candidate: CertificateRecord, state: RunState): Promise<Job> {
-    const { inventory, clock, ca, dns, store, log } = this.deps;
-    const { options, summary } = state;
-    const job: Job = { record: candidate, findings: [], challenges: [], stale: [] };
-    const now = clock.now();
-    let record: CertificateRecord | undefined;
-    try {
-      const until = new Date(now.getTime() + options.remainingMs() + (options.leaseMarginMs ?? 300_000));
-      record = await inventory.acquireLease(candidate.id, { owner: options.invocationId, until: until.toISOString() }, now);
-    } catch (e) {
-      // Without the lease nothing may be written for it; the next run tries again.
-      const err = toCertbeatError(e);
-      summary.skipped.push({ id: candidate.id, reason: `could not take the lease: ${err.message}` });
-      log.warn('skipped: lease not taken', { id: candidate.id, errorClass: err.name, error: err.message });
-      return { ...job, done: true };
-    }
-    if (!record) {
-      summary.skipped.push({ id: candidate.id, reason: 'another run holds the lease' });
-      log.info('skipped: lease held elsewhere', { id: candidate.id });
-      return { ...job, done: true };
-    }
-    if (options.dryRun) record = dryRunRecord(record);
-    job.record = record;
-    // We hold the lease, so a journal on the record is a dead run's: its values are stale.
-    job.stale = record.published ?? [];
-    if (job.stale.length > 0) log.warn('removing TXT values an interrupted run left', { id: record.id, values: job.stale.length });
-    try {
-      if (record.owedMails?.length) job.owed = await this.resendOwed(record, summary);
-      if (record.status === 'paused') {
-        // Resumed later, it must be looked at again promptly: leave nextCheckAt as it is.
-        await this.settleEarly(job, { nextCheckAt: record.nextCheckAt }, options);
-        summary.notDue.push({ id: record.id, reason: 'paused by its owner', nextCheckAt: record.nextCheckAt });
-        return { ...job, done: true };
-      }
-      if (record.importingSerial && this.multiRegion(record)) {
-        if (await this.adoptInRegions(job, state)) return { ...job, done: true };
-      } else if (record.importingSerial && (await this.adoptUnfinishedImport(job, state))) return { ...job, done: true };
-      if (await this.takePending(job, now)) return job;
-      job.renewalWindow = await this.refreshRenewalWindow(record, now);
-      // Re-check with the fresh record: another run may have renewed it since the due query.
-      const missing = this.regionsWithoutCertificate(record);
-      const decision =
-        missing.length > 0
-          ? { due: true as const, reason: 'regions', detail: `not yet in ${missing.join(', ')}: a new certificate is ordered for every region` }
-          : decide({ ...record, renewalWindow: job.renewalWindow }, now);
-      if (!decision.due) {
-        await this.recordNotDue(job, decision, state);
-        return { ...job, done: true };
-      }
-      job.reason = decision.detail;
-      log.info('due', { id: record.id, reason: decision.reason, detail: decision.detail });
-
-      // A CNAME-delegated name's zone is its alias target's (challenge-alias.ts).
-      const lookup = zoneLookup(record.names, record.zones, record.challengeAliases);
-      const zoneIds = lookup.back(await dns.locateZones(lookup.names, lookup.explicit));
-      const stored = record.acmArn ? await this.primaryStore(record).describe(record.acmArn) : undefined;
-      // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
-      job.keyType = stored?.keyAlgorithm ?? record.keyType;
-      job.inUseBy = stored?.inUseBy;
-      if (this.deps.preflight) {
-        job.findings = await this.deps.preflight({ record, zoneIds, storedKeyType: stored?.keyAlgorithm, inUseBy: stored?.inUseBy, stored });
-        const blocking = job.findings.filter((f) => !f.ok && (this.deps.isBlocking ?? (() => true))(f));
-        if (blocking.length > 0) {
-          throw new ConfigurationError(`pre-flight checks failed: ${blocking.map((f) => f.message).join('; ')}`, {
-            remediation: blocking.map((f) => f.fix ?? f.message).join(' '),
-          });
-        }
-      }
-      // An adopted ARN gets its certbeat:id tag before anything is ordered for it (IAM and findByTag key on it).
-      if (isBeingAdopted(record)) await claimAdopted(store, record);
-      if (options.signal?.aborted) throw interrupted();
-      state.gate.check(gateKey(record), record.directoryUrl);
-      // A resumed order is no new order; anything else must fit the budget, or waits until it does.
-      const refused = record.pendingOrderUrl ? undefined : await state.budget?.refusal(record).catch((e) => {
-        log.warn('budget unavailable; ordering without it', { id: record.id, error: toCertbeatError(e).message });
-        return undefined;
-      });
-      if (refused) {
-        await this.settleEarly(job, { nextCheckAt: refused.retryAt.toISOString() }, options);
-        summary.skipped.push({ id: record.id, reason: `order budget: ${refused.reason}; next try ${refused.retryAt.toISOString()}` });
-        log.warn('not ordered: over budget', { id: record.id, reason: refused.reason, nextCheckAt: refused.retryAt.toISOString() });
-        return { ...job, done: true };
-      }
-      try {
-        job.order = await ca.placeOrder({
-          certificateId: record.id,
-          names: record.names,
-          directoryUrl: record.directoryUrl,
-          eabSecretId: record.eabSecretId,
-          keyType: job.keyType,
-          replacesAriCertId: record.ariCertId,
-          resumeOrderUrl: record.pendingOrderUrl,
-          ...(record.profile ? { profile: record.profile, profileFallback: record.profileFallback } : {}),
-        });
-        if (job.order.profileNote) log.warn('profile refused; ordered the fallback', { id: record.id, note: job.order.profileNote });
-      } catch (e) {
-        state.gate.note(gateKey(record), e);
-        throw e;
-      }
-      if (job.order.orderUrl !== record.pendingOrderUrl) {
-        await state.budget?.noteOrder(record).catch((e) => log.warn('order not counted in the budget', { id: record.id, error: toCertbeatError(e).message }));
-      }
-      job.challenges = job.order.challenges.map((c) => ({
-        ...c,
-        recordName: aliasFor(c.identifier, record.challengeAliases) ?? c.recordName,
-        zoneId: zoneFor(c.identifier, zoneIds),
-      }));
-      // Journal the values before they are published: if this run dies, a later one removes them.
-      if (!options.dryRun) {
-        const published = job.challenges.map(({ recordName, value, zoneId }) => ({ recordName, value, zoneId }));
-        await inventory.saveProgress(record.id, options.invocationId, {
-          published: published.length > 0 ? published : undefined,
-          pendingOrderUrl: job.order.orderUrl,
-        });
-        if (published.length > 0) job.journaled = published;
-      }
-    } catch (e) {
-      job.error = toCertbeatError(e);
-    }
-    return job;
-  }
-
-  /** Sends the record's owed mails again; what is still owed is written with the outcome. */
-  private async resendOwed(record: CertificateRecord, summary: RunSummary): Promise<OwedMail[]> {
-    const flushed = await this.outbox.flush(record.id, record.owedMails ?? []);
-    for (const m of flushed.notSent) summary.mailsNotSent.push({ id: record.id, kind: m.kind, error: m.error, kept: !m.givenUp });
-    return flushed.remaining;
-  }
-
-  /**
-   * Ends a job that needs no order: removes a dead run's TXT values, then writes `update` with the
-   * journal and outbox settled (or just releases the lease when there is nothing to write).
-   */
-  private async settleEarly(job: Job, update: OutcomeUpdate, options: RunOptions): Promise<void> {
-    const { inventory, dns, clock } = this.deps;
-    const { record } = job;
-    if (job.stale.length > 0) await dns.cleanup(job.stale);
-    const nothingToWrite =
-      job.stale.length === 0 && job.owed === undefined && !job.importChecked && update.nextCheckAt === record.nextCheckAt && Object.keys(update).length === 1;
-    if (nothingToWrite) {
-      await inventory.releaseLease(record.id, options.invocationId);
-      return;
-    }
-    await inventory.recordOutcome(record.id, options.invocationId, {
-      ...update,
-      nextCheckAt: Outbox.nextCheck(new Date(update.nextCheckAt), job.owed, clock.now()).toISOString(),
-      ...(job.stale.length > 0 ? { published: null } : {}),
-      ...(job.importChecked ? { importingSerial: null } : {}),
-      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-    });
-  }
-
-  /** Writes the next check of a certificate that needs no work; a failed write is logged, never a failure. */
-  private async recordNotDue(job: Job, decision: { reason: string; detail: string; nextCheckAt: Date }, state: RunState): Promise<void> {
-    const { inventory, log } = this.deps;
-    const { record } = job;
-    const { options, summary } = state;
-    summary.notDue.push({ id: record.id, reason: decision.detail, nextCheckAt: decision.nextCheckAt.toISOString() });
-    try {
-      await this.settleEarly(
-        job,
-        {
-          nextCheckAt: decision.nextCheckAt.toISOString(),
-          renewalWindow: job.renewalWindow ?? null,
-          // A valid certificate outside its window starts the next window with a clean retry ladder.
-          ...(decision.reason === 'valid' ? { failureCount: 0 } : {}),
-        },
-        options,
-      );
-    } catch (e) {
-      log.warn('could not record the next check; the lease expires by itself', { id: record.id, error: toCertbeatError(e).message });
-      await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined);
-    }
-  }
-
-  /**
-   * An earlier run started importing `importingSerial` and never recorded the answer. If ACM holds it,
-   * it is adopted (recorded, mailed) without a new order; otherwise the journal entry is dropped and
-   * the certificate goes on as usual (the pending-import slot, or a new order).
-   */
-  private async adoptUnfinishedImport(job: Job, state: RunState): Promise<boolean> {
-    const { store, log } = this.deps;
-    const { record } = job;
-    const serial = record.importingSerial!;
-    const { match, others } = await findImported(store, record, serial);
-    if (others.length > 0) {
-      log.error('ACM holds further certificates tagged with this id; they are not renewed by certbeat', {
-        id: record.id,
-        arns: others.map((c) => c.arn),
-        fix: 'Delete them in ACM once nothing uses them (aws acm delete-certificate --certificate-arn ARN).',
-      });
-    }
-    if (!match?.notAfter) {
-      log.info('an unfinished import did not reach ACM; going on', { id: record.id, serial });
-      job.importChecked = true;
-      return false;
-    }
-    log.warn('adopting a certificate an earlier run imported without recording it', { id: record.id, arn: match.arn, serial });
-    const installed = adoptedFacts(record, serial, match);
-    if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
-    if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
-    await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, inUseBy: match.inUseBy }, state);
-    return true;
-  }
-
-  /**
-   * Picks up a certificate kept after a failed import: still valid for more than a day and for the
-   * configured names, it is imported without a new order. Anything else in the slot is discarded.
-   */
-  private async takePending(job: Job, now: Date): Promise<boolean> {
-    const { pendingImports, log } = this.deps;
-    if (!job.record.pendingImport || !pendingImports) return false;
-    const kept = await pendingImports.load(job.record.id);
-    const sameNames = kept && sameNameSet(kept.names, job.record.names);
-    if (kept && sameNames && kept.notAfter.getTime() - now.getTime() > 86_400_000) {
-      log.info('importing the certificate kept after a failed import', { id: job.record.id, serial: kept.serial });
-      job.issued = kept;
-      job.fromPending = true;
-      job.reason = 'a certificate issued earlier waits for import';
-      return true;
-    }
-    await pendingImports.discard(job.record.id);
-    job.slotCleared = true;
-    return false;
-  }
-
-  /**
-   * Asks the CA for its ARI window; a CA without ARI, or a failing lookup, keeps what we had. Not before
-   * the CA's Retry-After: until then the window it last gave stands.
-   */
-  private async refreshRenewalWindow(record: CertificateRecord, now: Date): Promise<RenewalWindow | undefined> {
-    if (!record.ariCertId || !record.acmArn) return record.renewalWindow;
-    if (!mayAskAri(record.renewalWindow, now)) return record.renewalWindow;
-    try {
-      return (await this.deps.ca.renewalInfo(record.directoryUrl, record.ariCertId)) ?? undefined;
-    } catch (e) {
-      this.deps.log.warn('renewal info unavailable; using the lifetime rule', { id: record.id, error: toCertbeatError(e).message });
-      return record.renewalWindow;
-    }
-  }
 
   /** Imports and records, or records the failure. Never throws; runs once per job. */
   private async finish(job: Job, state: RunState): Promise<void> {
@@ -603,418 +275,20 @@ export class RenewalService {
     try {
       if (job.issued && !job.error) {
         try {
-          await this.succeed(job, state);
+          await this.installer.succeed(job, state);
           return;
         } catch (e) {
           job.error = toCertbeatError(e);
         }
       }
       const error = job.error ?? new CertbeatError('the order ended without a certificate');
-      if (error instanceof InterruptedError) await this.giveBack(job, state);
-      else await this.fail(job, error, state);
+      if (error instanceof InterruptedError) await this.outcomes.giveBack(job, state);
+      else await this.outcomes.fail(job, error, state);
     } catch (e) {
       this.deps.log.error('unexpected error finishing a certificate', { id: job.record.id, error: toCertbeatError(e).message });
     }
-  }
-
-  /** An interrupted certificate: due again at once, its order kept for resuming, its lease given back. */
-  private async giveBack(job: Job, state: RunState): Promise<void> {
-    const { inventory, clock, log } = this.deps;
-    const { record } = job;
-    state.summary.skipped.push({ id: record.id, reason: 'interrupted: due again on the next run' });
-    log.warn('interrupted: lease given back', { id: record.id });
-    if (state.options.dryRun) return void (await inventory.releaseLease(record.id, state.options.invocationId));
-    await inventory.recordOutcome(record.id, state.options.invocationId, {
-      nextCheckAt: clock.now().toISOString(),
-      ...((job.journaled || job.stale.length > 0) && !job.journalOpen ? { published: null } : {}),
-      ...(job.order ? { pendingOrderUrl: job.order.orderUrl } : {}),
-      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-      ...(job.keptPending ? { pendingImport: true } : {}),
-    });
-  }
-
-  private async succeed(job: Job, state: RunState): Promise<void> {
-    const { inventory, log } = this.deps;
-    const { record } = job;
-    const issued = job.issued!;
-    const owner = state.options.invocationId;
-    if (state.options.dryRun) {
-      (state.summary.dryRun ??= []).push({ id: record.id, serial: issued.serial, notAfter: issued.notAfter.toISOString(), directoryUrl: record.directoryUrl });
-      log.info('dry run: issued, not imported', { id: record.id, serial: issued.serial });
-      await inventory.releaseLease(record.id, owner);
-      return;
-    }
-    // The CA's advice for the new certificate is asked while it is imported (recordSuccess awaits it).
-    const advice = this.renewalAdvice(record, issued.ariCertId);
-    if (this.multiRegion(record)) return this.succeedInRegions(job, state, advice);
-    let arn: string;
-    try {
-      // The intent first: if the answer to the import is lost, a later run finds the serial in ACM.
-      await inventory.saveProgress(record.id, owner, { importingSerial: issued.serial });
-      arn = await this.importOnce(job);
-      await state.budget?.noteImport().catch((e) => log.warn('import not counted in the budget', { id: record.id, error: toCertbeatError(e).message }));
-    } catch (e) {
-      job.importRefused = isDefiniteRefusal(e);
-      await this.keepPending(job);
-      throw e;
-    }
-    // From here on the certificate is in ACM: nothing below may turn this into a failure.
-    const slotEmpty = await this.emptyPendingSlot(job);
-    await this.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty, advice }, state);
-  }
-
-  /** The CA's ARI window for a just-issued certificate; bounded, and never a failure (the lifetime rule stands in). */
-  private renewalAdvice(record: CertificateRecord, ariCertId: string | undefined): Promise<RenewalWindow | undefined> {
-    if (!ariCertId) return Promise.resolve(undefined);
-    // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
-    return withTimeout(this.deps.ca.renewalInfo(record.directoryUrl, ariCertId), 5_000).then((w) => w ?? undefined, () => undefined);
-  }
-
-  /** Empties the pending-import slot after the import it held went through; false when that failed (a later run retries). */
-  private async emptyPendingSlot(job: Job): Promise<boolean> {
-    const { pendingImports, log } = this.deps;
-    if (!pendingImports || !(job.fromPending || job.record.pendingImport)) return true;
-    return pendingImports.discard(job.record.id).then(
-      () => true,
-      (e) => {
-        log.warn('could not empty the pending-import slot; it is emptied on a later run', { id: job.record.id, error: toCertbeatError(e).message });
-        return false;
-      },
-    );
-  }
-
-  /**
-   * One ImportCertificate, never retried blindly: when its answer is not a definite refusal, ACM is
-   * asked whether it now holds this serial, and that certificate is taken.
-   */
-  private async importOnce(job: Job): Promise<string> {
-    const { store, log } = this.deps;
-    const { record } = job;
-    const issued = job.issued!;
-    try {
-      return await store.import({
-        arn: record.acmArn,
-        certificatePem: issued.certificatePem,
-        chainPem: issued.chainPem,
-        privateKeyPem: issued.privateKeyPem,
-        tags: { [CERTIFICATE_ID_TAG]: record.id },
-      });
-    } catch (e) {
-      if (isDefiniteRefusal(e)) throw e;
-      const found = await findImported(store, record, issued.serial).catch(() => undefined);
-      if (found?.match) {
-        log.warn('the import answer was lost, but ACM holds the certificate: adopted', { id: record.id, arn: found.match.arn, error: toCertbeatError(e).message });
-        return found.match.arn;
-      }
-      throw e;
-    }
-  }
-
-  /** Whether the certificate goes to other regions than the deployment's own (regional-imports.ts). */
-  private multiRegion(record: CertificateRecord): boolean {
-    return this.deps.homeRegion !== undefined && isMultiRegion(record, this.deps.homeRegion);
-  }
-
-  /**
-   * Regions added to an issued certificate's `regions` that hold no copy yet. Its private key went only
-   * to ACM, so they are served by a new order (imported into every region), not by copying.
-   */
-  private regionsWithoutCertificate(record: CertificateRecord): string[] {
-    if (!record.acmArn || !this.multiRegion(record) || record.pendingImport) return [];
-    const known = knownArns(record, this.deps.homeRegion!);
-    return targetRegions(record, this.deps.homeRegion!).filter((r) => !known[r]);
-  }
-
-  /** The store of the certificate's primary region (`acmArn` lives there). */
-  private primaryStore(record: CertificateRecord): CertificateStore {
-    if (!this.multiRegion(record)) return this.deps.store;
-    return this.regionalStores()(targetRegions(record, this.deps.homeRegion!)[0]);
-  }
-
-  private regionalStores(): (region: string) => CertificateStore {
-    if (!this.deps.storeFor) {
-      throw new ConfigurationError('this deployment cannot import into other regions (no per-region ACM store)', {
-        field: 'regions',
-        remediation: 'Remove `regions` from the certificate, or run it with a deployment that serves several regions.',
-      });
-    }
-    return this.deps.storeFor;
-  }
-
-  /**
-   * `succeed` for a certificate imported into several regions: each region's import sent once, the
-   * pending-import slot keeping the certificate for the regions that did not take it.
-   */
-  private async succeedInRegions(job: Job, state: RunState, advice: Promise<RenewalWindow | undefined>): Promise<void> {
-    const { inventory, log } = this.deps;
-    const { record } = job;
-    const issued = job.issued!;
-    const home = this.deps.homeRegion!;
-    const all = targetRegions(record, home);
-    // A kept certificate goes only where it is still missing.
-    const regions = job.fromPending && record.pendingRegions?.length ? all.filter((r) => record.pendingRegions!.includes(r)) : all;
-    let storeFor: (region: string) => CertificateStore;
-    try {
-      storeFor = this.regionalStores();
-      await inventory.saveProgress(record.id, state.options.invocationId, { importingSerial: issued.serial });
-    } catch (e) {
-      await this.keepPending(job);
-      throw e;
-    }
-    const result = await importIntoRegions(record, issued, regions, { storeFor, homeRegion: home, log, arns: job.foundArns });
-    // The budget counts the deployment's own region (its quota is per account and region).
-    if (regions.includes(home) && !result.failed.has(home)) await state.budget?.noteImport().catch(() => undefined);
-    if (result.failed.size > 0) {
-      job.importRefused = [...result.failed.values()].every((e) => isDefiniteRefusal(e));
-      await this.keepPending(job);
-      job.regional = { acmArns: result.arns, pending: [...result.failed.keys()] };
-      throw regionalImportError(result.failed, result.arns);
-    }
-    const slotEmpty = await this.emptyPendingSlot(job);
-    await this.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns, advice }, state);
-  }
-
-  /**
-   * `adoptUnfinishedImport` for several regions: when every region holds the journaled serial, it is
-   * adopted; otherwise the ARNs found are kept for this run's imports and the certificate goes on.
-   */
-  private async adoptInRegions(job: Job, state: RunState): Promise<boolean> {
-    const { record } = job;
-    const home = this.deps.homeRegion!;
-    const all = targetRegions(record, home);
-    const held = await findInRegions(record, record.importingSerial!, { storeFor: this.regionalStores(), homeRegion: home });
-    job.foundArns = Object.fromEntries([...held].map(([r, c]) => [r, c.arn]));
-    if (all.some((r) => !held.has(r))) {
-      this.deps.log.info('an unfinished import did not reach every region; going on', { id: record.id, held: [...held.keys()] });
-      job.importChecked = true;
-      return false;
-    }
-    const primary = held.get(all[0])!;
-    if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
-    if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
-    const installed = adoptedFacts(record, record.importingSerial!, primary);
-    await this.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, acmArns: job.foundArns }, state);
-    return true;
-  }
-
-  /** Records a certificate that is in ACM and mails its owner. Never turns the renewal into a failure. */
-  private async recordSuccess(
-    job: Job,
-    installed: Installed,
-    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string>; advice?: Promise<RenewalWindow | undefined> },
-    state: RunState,
-  ): Promise<void> {
-    const { inventory, clock, log } = this.deps;
-    const { record } = job;
-    const { arn } = installed;
-    const now = clock.now();
-    const window = await (how.advice ?? this.renewalAdvice(record, installed.ariCertId));
-    const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
-    const nextCheckAt = Outbox.nextCheck(nextLookAt({ ariCertId: installed.ariCertId, renewalWindow: window }, renewAt.time, now), job.owed, now);
-    const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
-      lastOutcome: { at: now.toISOString(), result: how.firstIssuance ? 'issued' : 'renewed' },
-      failureCount: 0,
-      nextCheckAt: nextCheckAt.toISOString(),
-      acmArn: arn,
-      ...(how.acmArns ? { acmArns: how.acmArns, pendingRegions: null } : {}),
-      notBefore: installed.notBefore.toISOString(),
-      notAfter: installed.notAfter.toISOString(),
-      serial: installed.serial,
-      issuedNames: installed.names,
-      ariCertId: installed.ariCertId,
-      renewalWindow: window ?? null,
-      pendingImport: !how.slotEmpty,
-      importingSerial: null,
-      pendingOrderUrl: null,
-      // A journal of this run stays until its values are gone (cleared after the wave's clean-up).
-      ...(!job.journaled && job.stale.length > 0 ? { published: null } : {}),
-      ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-      forceRenewal: false,
-    }));
-    state.summary.renewed.push({ id: record.id, firstIssuance: how.firstIssuance, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
-    if (recorded !== true) {
-      // The serial being imported stays journaled: the next run finds it in ACM, records and mails it then.
-      log.error('renewed, but the inventory could not be updated; the next run records it', { id: record.id, arn, serial: installed.serial, error: toCertbeatError(recorded).message });
-      return;
-    }
-    log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
-
-    // A first import is in use nowhere yet, and a re-import keeps the associations pre-flight saw.
-    const inUseBy = how.inUseBy ?? job.inUseBy ?? (how.firstIssuance ? [] : (await this.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
-    const regions = how.acmArns ? await regionalUse(how.acmArns, this.deps.storeFor!) : undefined;
-    await this.notify(
-      {
-        kind: 'renewed',
-        record,
-        firstIssuance: how.firstIssuance,
-        arn,
-        names: installed.names,
-        serial: installed.serial,
-        notAfter: installed.notAfter,
-        issuer: installed.issuer,
-        directoryUrl: record.directoryUrl,
-        inUseBy,
-        nextCheckAt,
-        ...(regions ? { regions } : {}),
-        ...(job.order?.profile ? { profile: job.order.profile } : {}),
-        ...(job.order?.profileNote ? { profileNote: job.order.profileNote } : {}),
-      },
-      record,
-      state,
-    );
-  }
-
-  /** Mails a notice after the outcome is recorded; a mail SES refuses goes to the outbox. */
-  private async notify(notice: Notice, record: CertificateRecord, state: RunState): Promise<void> {
-    const result = await this.mail.send(notice, record.owners);
-    if (result.sent || !result.owed) return;
-    const kept = await this.outbox.keep(record.id, result.owed);
-    state.summary.mailsNotSent.push({ id: record.id, kind: notice.kind, error: result.error, kept });
-  }
-
-  /** Keeps an issued certificate that ACM did not take, so that it is not lost. */
-  private async keepPending(job: Job): Promise<void> {
-    const { pendingImports, log } = this.deps;
-    if (!pendingImports || !job.issued) return;
-    if (job.fromPending) {
-      job.keptPending = true;
-      return;
-    }
-    try {
-      await pendingImports.save(job.record.id, job.issued);
-      job.keptPending = true;
-    } catch (e) {
-      log.error('could not keep the issued certificate for a later import', { id: job.record.id, error: toCertbeatError(e).message });
-    }
-  }
-
-  private async fail(job: Job, error: CertbeatError, state: RunState): Promise<void> {
-    const { inventory, clock, log } = this.deps;
-    const { record } = job;
-    const { summary, options } = state;
-    if (error instanceof LeaseHeldError) {
-      summary.skipped.push({ id: record.id, reason: error.message });
-      return;
-    }
-    const now = clock.now();
-    const failureCount = record.failureCount + 1;
-    let next = nextAttemptAfterFailure(failureCount, now, {
-      notAfter: record.notAfter,
-      retryAfter: error instanceof RateLimitedError ? error.retryAfter : undefined,
-    });
-    // A person has to act on a configuration problem: look again daily, not hourly.
-    if (!isRetryable(error)) next = new Date(Math.max(next.getTime(), now.getTime() + MAX_CHECK_INTERVAL_MS));
-    next = Outbox.nextCheck(next, job.owed, now);
-    summary.failed.push({ id: record.id, errorClass: error.name, message: error.message, nextAttemptAt: next.toISOString(), fix: error.remediation });
-    log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
-    if (options.dryRun) return void (await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined));
-
-    try {
-      await inventory.recordOutcome(record.id, options.invocationId, {
-        lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000), fix: error.remediation.slice(0, 1000) },
-        failureCount,
-        nextCheckAt: next.toISOString(),
-        // The slot may still hold a key when a pending import could not be confirmed gone.
-        pendingImport: job.keptPending === true || (record.pendingImport === true && !job.slotCleared),
-        ...(job.renewalWindow ? { renewalWindow: job.renewalWindow } : {}),
-        // The wave's clean-up ran before failures are recorded: the journal is settled.
-        ...(job.journaled || job.stale.length > 0 ? { published: null } : {}),
-        // An order that cannot succeed (refused, wrong certificate) is not resumed; a retryable one is.
-        ...(job.order ? { pendingOrderUrl: isRetryable(error) && !job.keptPending ? job.order.orderUrl : null } : {}),
-        ...((job.importChecked && !job.issued) || job.importRefused ? { importingSerial: null } : {}),
-        ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
-        ...(job.regional ? { acmArns: job.regional.acmArns, pendingRegions: job.regional.pending } : {}),
-        ...(job.regional?.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] ? { acmArn: job.regional.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] } : {}),
-      });
-    } catch (e) {
-      log.error('could not record the failure', { id: record.id, error: toCertbeatError(e).message });
-    }
-
-    const current = urgency(record.notAfter, now);
-    const previous = record.lastOutcome?.result === 'failed' ? urgency(record.notAfter, new Date(record.lastOutcome.at)) : undefined;
-    if (!shouldMailFailure(failureCount, previous, current)) return;
-    await this.notify(
-      {
-        kind: 'failed',
-        record,
-        errorClass: error.name,
-        errorKind: error.kind,
-        message: error.message,
-        remediation: job.keptPending
-          ? `${error.remediation} The certificate already issued is kept encrypted and will be imported on the next attempt, without a new order.`
-          : error.remediation,
-        retryable: isRetryable(error),
-        problemType: 'problemType' in error ? (error.problemType as string | undefined) : undefined,
-        findings: job.findings.filter((f) => !f.ok),
-        failureCount,
-        daysLeft: daysLeft(record.notAfter, now),
-        notAfter: record.notAfter ? new Date(record.notAfter) : undefined,
-        nextAttemptAt: next,
-        urgency: current,
-      },
-      record,
-      state,
-    );
   }
 }
 
 /** How long a stopped run waits for a Route 53 change already under way before cleaning up. */
 const ABORT_SETTLE_MS = 30_000;
-
-/**
- * The record a dry run works on: due now, at Let's Encrypt's staging CA instead of production, and
- * without the state a real run would resume or send (order, kept certificate, import, ARI `replaces`,
- * owed mails, journal), so the rehearsal neither uses nor changes it.
- */
-function dryRunRecord(record: CertificateRecord): CertificateRecord {
-  return {
-    ...record,
-    directoryUrl: record.directoryUrl === LETS_ENCRYPT_PRODUCTION ? LETS_ENCRYPT_STAGING : record.directoryUrl,
-    forceRenewal: true,
-    pendingOrderUrl: undefined,
-    pendingImport: undefined,
-    importingSerial: undefined,
-    ariCertId: undefined,
-    owedMails: undefined,
-    published: undefined,
-  };
-}
-
-/**
- * The facts of a certificate an earlier run imported without recording, as ACM describes it. ACM may
- * not report notBefore: 90 days before expiry is assumed then (only the renewal timing uses it).
- */
-function adoptedFacts(record: CertificateRecord, serial: string, stored: StoredCertificate): Installed {
-  return {
-    arn: stored.arn,
-    serial,
-    names: record.names,
-    notBefore: stored.notBefore ?? new Date(stored.notAfter!.getTime() - 90 * 86_400_000),
-    notAfter: stored.notAfter!,
-    issuer: stored.issuer ?? '',
-  };
-}
-
-function gateKey(record: CertificateRecord): string {
-  return RateLimitGate.key(record.directoryUrl, record.eabSecretId);
-}
-
-function interrupted(): InterruptedError {
-  return new InterruptedError('the run was stopped before this certificate was finished', {
-    remediation: 'Nothing to do: it is due again and the next run picks it up, resuming its order.',
-  });
-}
-
-/** The zone of a challenge's identifier; locateZones may key by the name as configured or by its base. */
-function zoneFor(identifier: string, zoneIds: Record<string, string>): string {
-  const name = normalizeName(identifier);
-  const zone = zoneIds[identifier] ?? zoneIds[name] ?? zoneIds[baseName(name)] ?? zoneIds[`*.${baseName(name)}`];
-  if (!zone) throw new ConfigurationError(`no hosted zone was located for ${identifier}`, { field: 'zones' });
-  return zone;
-}
-
-function sameNameSet(a: string[], b: string[]): boolean {
-  const x = new Set(a.map((n) => normalizeName(n)));
-  const y = new Set(b.map((n) => normalizeName(n)));
-  return x.size === y.size && [...x].every((n) => y.has(n));
-}
