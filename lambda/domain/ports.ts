@@ -205,18 +205,23 @@ export interface PendingOrder {
  *   is rate-limiting, it throws (`TransientError` / `RateLimitedError`) rather than order again: the
  *   previous order may be issued already; the domain keeps `resumeOrderUrl` for the next attempt.
  * - `completeOrder` answers the challenges, polls until valid or `deadline`, finalizes with a fresh key
- *   of `keyType` (kept encrypted in the `SecretStore` from just before finalization until the checked
- *   certificate is in hand, so that a later attempt can still download it), downloads the chain —
+ *   of `keyType` (kept encrypted in the `SecretStore` from just before finalization until `releaseOrder`,
+ *   so that a later attempt can still download the certificate and use it), downloads the chain —
  *   retrying transient failures until `deadline`, never ordering again — and checks it (names, validity,
  *   key match, issuer chain) before returning it. Problems come back as `CaRejectedError` with the ACME
  *   problem type, rate limits as `RateLimitedError` with Retry-After, network failures as
  *   `TransientError` with the real cause, deadline as `TransientError`. A signed request the CA refuses
  *   with `badNonce` is sent again with the fresh nonce (bounded, within `deadline`).
+ * - `releaseOrder` is called once the certificate `completeOrder` returned is safe (in ACM or the
+ *   pending-import slot, or dropped by a dry run): the key kept for the order is deleted. Until then a run
+ *   that dies loses nothing: the next one resumes the order and downloads the certificate again. It never
+ *   throws (a key left behind is replaced by the certificate's next finalization).
  * - `renewalInfo` returns the CA's ARI window for a certificate, or `undefined` when the CA offers no ARI.
  */
 export interface CertificateAuthority {
   placeOrder(request: OrderRequest): Promise<PendingOrder>;
   completeOrder(order: PendingOrder, deadline: Date): Promise<IssuedCertificate>;
+  releaseOrder(order: PendingOrder): Promise<void>;
   renewalInfo(directoryUrl: string, ariCertId: string): Promise<RenewalWindow | undefined>;
 }
 

@@ -17,6 +17,8 @@ export interface RunState {
   summary: RunSummary;
   gate: RateLimitGate;
   budget?: OrderBudget;
+  /** Order keys being deleted after their certificates became safe; awaited at the end of the wave. */
+  releases: Promise<void>[];
 }
 
 /** One certificate's way through a run: what preparation found, its order and certificate, how it ended. */

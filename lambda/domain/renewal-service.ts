@@ -14,7 +14,7 @@
 import { OrderBudget, byPriority, type BudgetStore } from './budget.js';
 import { OutcomeRecorder } from './certificate-outcome.js';
 import { chunk, limiter, mapLimit } from './concurrency.js';
-import { CertbeatError, InterruptedError, toCertbeatError } from './errors.js';
+import { CertbeatError, InterruptedError, isRetryable, toCertbeatError } from './errors.js';
 import { Installer } from './install.js';
 import type { CertificateRecord, KeyType, PublishedTxt, StoredCertificate } from './model.js';
 import { MultiRegion } from './multi-region.js';
@@ -128,6 +128,7 @@ export class RenewalService {
       summary: emptySummary(),
       gate: new RateLimitGate(),
       budget: this.deps.budget ? new OrderBudget(this.deps.budget, () => clock.now()) : undefined,
+      releases: [],
     };
     const { summary } = state;
     const batch = options.ids
@@ -259,6 +260,7 @@ export class RenewalService {
         }),
       );
     }
+    await Promise.all(state.releases.splice(0));
     await this.flushBudget(state);
   }
 
@@ -286,7 +288,22 @@ export class RenewalService {
       else await this.outcomes.fail(job, error, state);
     } catch (e) {
       this.deps.log.error('unexpected error finishing a certificate', { id: job.record.id, error: toCertbeatError(e).message });
+    } finally {
+      this.release(job, state);
     }
+  }
+
+  /**
+   * Lets the CA delete the key kept for a downloaded certificate's order once nothing needs to resume
+   * that order: the certificate is in ACM or the pending-import slot, a dry run dropped it, or the order is
+   * not kept for the next run (see `fail`). Kept otherwise: the next run downloads it again and imports it.
+   */
+  private release(job: Job, state: RunState): void {
+    if (!job.order || !job.issued || job.fromPending) return;
+    const error = job.error;
+    const orderKept = error !== undefined && (error instanceof InterruptedError || (isRetryable(error) && !job.keptPending));
+    if (orderKept) return;
+    state.releases.push(this.deps.ca.releaseOrder(job.order));
   }
 }
 

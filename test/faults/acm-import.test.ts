@@ -3,6 +3,7 @@
  * Real pebble, Route 53 / ACM emulators and dynalite behind fault proxies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { AcmCertificateStore } from '../../lambda/adapters/acm/acm-certificate-store.js';
 import type { CertificateStore } from '../../lambda/domain/ports.js';
 import { runOptions, startPipeline, type Pipeline } from '../support/pipeline.js';
@@ -102,5 +103,41 @@ describe('renewal', () => {
     expect(record.serial).not.toBe(before.serial);
     expect(inAcm[0].importCount).toBe(2);
     expect(await mailsTo(p, 'owner-first@example.test')).toHaveLength(2);
+  });
+});
+
+describe('a certificate neither ACM nor the pending-import slot took', () => {
+  it('keeps its order and key: the next run downloads the same certificate without ordering, and imports it', async () => {
+    await p.add({ id: 'unkept', names: ['unkept.acm.test'] });
+    const ordersBefore = faults().acme.calls('newOrder');
+    const importsBefore = faults().acm.calls('ImportCertificate');
+    // ACM answers 500 (never stored), and Secrets Manager refuses the pending slot (the 2nd secret
+    // created in the run; the 1st is the order's key) with a 400 the SDK does not retry.
+    faults().acm.inject({ operation: 'ImportCertificate', fault: 'errorBeforeCommit', status: 500, times: 1 });
+    faults().secretsManager.inject({ operation: 'CreateSecret', fault: 'errorBeforeCommit', status: 400, every: 2, times: 1 });
+    const first = await p.service().run({ ...runOptions(), ids: ['unkept'] });
+    faults().acm.clear();
+    faults().secretsManager.clear();
+
+    expect(first.failed.map((f) => f.id)).toEqual(['unkept']);
+    const after = (await p.inventory.get('unkept'))!;
+    expect(after.pendingImport).toBeFalsy();
+    expect(after.pendingOrderUrl).toBeDefined();
+    // The order's key is still kept: the issued certificate is not lost.
+    const keyId = `${p.config.pendingSecretPrefix}order-keys/unkept`;
+    const kept = await p.tb.clients().secretsManager.send(new GetSecretValueCommand({ SecretId: keyId }));
+    expect(kept.SecretString).toContain(after.pendingOrderUrl);
+
+    const second = await p.service(clockAheadMs(2 * 3_600_000)).run({ ...runOptions(), ids: ['unkept'] });
+    expect(second.failed).toEqual([]);
+    expect(second.renewed.map((r) => r.id)).toEqual(['unkept']);
+    expect(faults().acme.calls('newOrder') - ordersBefore).toBe(1);
+    expect(faults().acm.calls('ImportCertificate') - importsBefore).toBe(2);
+    expect(acmCertificatesOf(p, 'unkept')).toHaveLength(1);
+    const record = (await p.inventory.get('unkept'))!;
+    expect(record.pendingOrderUrl).toBeUndefined();
+    // Once the certificate is in ACM, the key goes.
+    await expect(p.tb.clients().secretsManager.send(new GetSecretValueCommand({ SecretId: keyId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(txtLeft(p, [zone])).toEqual([]);
   });
 });

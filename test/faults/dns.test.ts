@@ -27,6 +27,7 @@ function dyingService() {
   const hanging: CertificateAuthority = {
     placeOrder: (r) => ca.placeOrder(r),
     completeOrder: () => new Promise(() => undefined),
+    releaseOrder: (o) => ca.releaseOrder(o),
     renewalInfo: (d, id) => ca.renewalInfo(d, id),
   };
   // A short budget, so that its lease ends soon after it "dies" (as a killed CLI run's does).

@@ -6,7 +6,7 @@
  * causes, problem documents), fixed-interval polling to a deadline (`acme-polling.ts`), accounts kept
  * in Secrets Manager (`acme-account.ts`), the chain check (`certificate-check.ts`), ARI (`ari.ts`:
  * acme-client knows neither renewalInfo nor `replaces`) and resumable orders (`order-keys.ts`: the key
- * of a finalized order is kept until its certificate is downloaded).
+ * of a finalized order is kept until its certificate is safe in ACM or the pending-import slot).
  */
 import { crypto as acmeCrypto, type Authorization, type Client, type Order } from 'acme-client';
 import { CaRejectedError, CertbeatError, CertificateCheckError, RateLimitedError, TransientError } from '../../domain/errors.js';
@@ -42,7 +42,7 @@ export interface AcmeCertificateAuthorityOptions {
   trustedCaPem?: string;
   /**
    * Secret name prefix under which the key of a finalized order is kept until its certificate is
-   * downloaded (`order-keys.ts`), e.g. `certbeat/<stack>/pending/order-keys/`. Without it, an order whose
+   * safe (`order-keys.ts`, `releaseOrder`), e.g. `certbeat/<stack>/pending/order-keys/`. Without it, an order whose
    * download failed cannot be resumed after finalization: the next attempt orders again.
    */
   orderKeySecretPrefix?: string;
@@ -288,7 +288,8 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
       if (err instanceof CertificateCheckError) await this.dropOrderKey(request);
       throw err;
     }
-    await this.dropOrderKey(request);
+    // The kept key stays until the certificate is safe (releaseOrder): a run dying before the import
+    // leaves the next one an order to download again, not a certificate without its key.
     this.opts.log?.info('certificate issued', {
       certificateId: request.certificateId,
       serial: checked.serial,
@@ -358,7 +359,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     );
   }
 
-  /** The key's job is done (the caller has the certificate, or it is unusable); a failure only lingers. */
+  async releaseOrder(pending: PendingOrder): Promise<void> {
+    await this.dropOrderKey(pending.request);
+  }
+
+  /** The key's job is done (the certificate is safe, or unusable); a failure only lingers. */
   private async dropOrderKey(request: OrderRequest): Promise<void> {
     await this.orderKeys?.discard(request.certificateId).catch((err: unknown) => {
       this.opts.log?.warn('could not delete the kept order key; the next finalization replaces it', {

@@ -1,11 +1,12 @@
 /**
- * The private key of an ACME order between finalization and the download of its certificate.
+ * The private key of an ACME order between finalization and the moment its certificate is safe.
  *
- * Once an order is finalized, the CA issues for the key of its CSR; if the download then fails (network,
- * deadline, a Lambda that ends), that certificate is usable only with that key. So the key is kept,
- * encrypted in Secrets Manager (the only place besides ACM a certificate key may rest, DESIGN.md
- * Security), as `<prefix><certificateId>`, from just before finalization until the checked certificate
- * is in hand; a later run resuming the order (`OrderRequest.resumeOrderUrl`) takes it from there.
+ * Once an order is finalized, the CA issues for the key of its CSR; if the download or the import then
+ * fails (network, deadline, a Lambda that ends), that certificate is usable only with that key. So the
+ * key is kept, encrypted in Secrets Manager (the only place besides ACM a certificate key may rest,
+ * DESIGN.md Security), as `<prefix><certificateId>`, from just before finalization until the certificate
+ * is in ACM or the pending-import slot (`releaseOrder`); a later run resuming the order
+ * (`OrderRequest.resumeOrderUrl`) takes it from there.
  * At most one per certificate: the next finalization of the same certificate replaces it.
  */
 import type { KeyType } from '../../domain/model.js';

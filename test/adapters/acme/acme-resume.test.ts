@@ -78,7 +78,29 @@ describe('resumable orders', () => {
     const issued = await ca.completeOrder(order, soon());
     expect(proxy.exchanges.filter((e) => e.path.startsWith('/certZ/') && e.status === 503)).toHaveLength(3);
     expect(new X509Certificate(issued.certificatePem).checkPrivateKey(createPrivateKey(issued.privateKeyPem))).toBe(true);
-    expect(secrets.values.has(`${PREFIX}${order.request.certificateId}`)).toBe(false); // key slot gone once issued
+    // The key stays kept until the caller says the certificate is safe (in ACM or the pending slot).
+    expect(secrets.json<{ keyPem: string }>(`${PREFIX}${order.request.certificateId}`)?.keyPem).toBe(issued.privateKeyPem);
+    await ca.releaseOrder(order);
+    expect(secrets.values.has(`${PREFIX}${order.request.certificateId}`)).toBe(false);
+  });
+
+  it('a run dying between download and import loses nothing: the next one downloads the same certificate with the kept key', async () => {
+    const secrets = new MemorySecretStore();
+    const req = request();
+    const first = newCa(secrets);
+    const pending = await first.placeOrder(req);
+    await publish(pending);
+    const issued = await first.completeOrder(pending, soon());
+    // No releaseOrder: the run died before the import.
+    const ordersBefore = newOrders();
+    const later = newCa(secrets);
+    const resumed = await later.placeOrder({ ...req, resumeOrderUrl: pending.orderUrl });
+    const again = await later.completeOrder(resumed, soon());
+    expect(newOrders()).toBe(ordersBefore);
+    expect(again.serial).toBe(issued.serial);
+    expect(again.privateKeyPem).toBe(issued.privateKeyPem);
+    await later.releaseOrder(resumed);
+    expect(secrets.values.has(`${PREFIX}${req.certificateId}`)).toBe(false);
   });
 
   it('downloads a valid order on the next run with the kept key, without ordering again', async () => {
@@ -108,6 +130,7 @@ describe('resumable orders', () => {
     expect(proxy.exchanges.filter((e) => e.path.startsWith('/finalize-order/') && e.jws?.protected.url === `${pending.orderUrl.replace('my-order', 'finalize-order')}`)).toHaveLength(1);
     expect(issued.privateKeyPem).toBe(kept.keyPem);
     expect(new X509Certificate(issued.certificatePem).checkPrivateKey(createPrivateKey(issued.privateKeyPem))).toBe(true);
+    await later.releaseOrder(resumed);
     expect(secrets.values.has(`${PREFIX}${req.certificateId}`)).toBe(false);
   });
 
