@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: certbeat side by side with certbot 2.1, lego 4.9 (Debian) and a bare acme-client loop
- * (the floor), one run each of 20 and of 50 certificates × 2 names (apex + wildcard), all against the same
+ * (the floor), runs of 20 and of 50 certificates × 2 names (apex + wildcard), all against the same
  * local pebble (PEBBLE_VA_NOSLEEP=1, real dns-01 validation through challtestsrv) in one process tree.
  *
  * - certbeat: the real Lambda handler in its own process (bench/certbeat-worker.ts) on the testbed (Route
@@ -12,10 +12,10 @@
  * - floor: bench/floor-worker.ts, all orders in parallel, NODE_EXTRA_CA_CERTS.
  * Wall: the timed part. CPU: the client's own (certbeat, floor: process.cpuUsage around the run; certbot,
  * lego: every process of the run incl. hooks, from this process's reaped-children times in /proc/self/stat).
- * Server-side CPU (pebble, challtestsrv, emulators) is in no figure. Then peak RSS of certbeat runs of
+ * Server-side CPU is in no contender's figure; the emulators' (this process) is printed apart. Then peak RSS of certbeat runs of
  * 100 certificates, one fresh process per trust mode.
  *
- *   npm run bench [-- --sizes 20,50 --rss 100 --skip certbot,lego]
+ *   npm run bench [-- --sizes 20,50 --reps 3 --rss 100 --skip certbot,lego --profile DIR]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '20,50' },
     rss: { type: 'string', default: '100' },
     skip: { type: 'string', default: '' },
+    reps: { type: 'string', default: '3' },
     profile: { type: 'string' },
     'slow-sample': { type: 'string', default: '20' },
   },
@@ -38,11 +39,15 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(',').map(Number);
 const skip = new Set(values.skip.split(',').filter(Boolean));
 const rssSize = Number(values.rss);
+/** certbeat and the floor: runs per size, interleaved (floor, certbeat, certbeat, floor, …); the median is reported. */
+const reps = Math.max(1, Number(values.reps));
 /** certbot and lego: at most this many certificates per size are run; a larger size is scaled from them. */
 const slowSample = Number(values['slow-sample']);
 
 interface Measure {
   wallMs: number;
+  /** With repetitions: every run's wall time, the reported figures being the medians. */
+  wallSamplesMs?: number[];
   cpuMs: number;
   /** CPU of this process (the emulators: Route 53, ACM, Secrets Manager, SES, dynalite, DNS) during the timed part. */
   testbedCpuMs?: number;
@@ -85,10 +90,30 @@ async function run(cmd: string, args: string[], env: Record<string, string | und
 const tb = await startTestbed({ insyncAfterMs: 0 });
 const work = await mkdtemp(join(tmpdir(), 'certbeat-bench-'));
 const results = new Map<string, Map<number, Measure>>();
+/** The median of each figure over repeated runs (a single run as it is). */
+function medianOf(runs: Measure[]): Measure {
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const of = (pick: (m: Measure) => number | undefined) => {
+    const xs = runs.map(pick).filter((x): x is number => x !== undefined);
+    return xs.length > 0 ? median(xs) : undefined;
+  };
+  return {
+    wallMs: of((m) => m.wallMs)!,
+    cpuMs: of((m) => m.cpuMs)!,
+    maxRssMiB: of((m) => m.maxRssMiB),
+    testbedCpuMs: of((m) => m.testbedCpuMs),
+    ...(runs.length > 1 ? { wallSamplesMs: runs.map((m) => m.wallMs) } : {}),
+  };
+}
+
 const record = (who: string, n: number, m: Measure) => {
   if (!results.has(who)) results.set(who, new Map());
   results.get(who)!.set(n, m);
-  console.error(`  ${who} × ${n}: ${(m.wallMs / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU${m.maxRssMiB ? `, peak RSS ${m.maxRssMiB.toFixed(0)} MiB` : ''}${m.testbedCpuMs !== undefined ? `, testbed CPU ${(m.testbedCpuMs / 1000).toFixed(2)} s` : ''}`);
+  console.error(`  ${who} × ${n}: ${(m.wallMs / 1000).toFixed(2)} s wall${m.wallSamplesMs ? ` (median of ${m.wallSamplesMs.map((x) => (x / 1000).toFixed(2)).join(', ')})` : ''}, ${(m.cpuMs / 1000).toFixed(2)} s CPU${m.maxRssMiB ? `, peak RSS ${m.maxRssMiB.toFixed(0)} MiB` : ''}${m.testbedCpuMs !== undefined ? `, testbed CPU ${(m.testbedCpuMs / 1000).toFixed(2)} s` : ''}`);
 };
 
 const baseEnv: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', BENCH_CHALLTESTSRV: tb.challtestsrv.managementUrl, BENCH_DIRECTORY_URL: tb.directoryUrl };
@@ -154,7 +179,6 @@ async function sequential(cmd: string, args: (base: string) => string[], env: Re
 const started = performance.now();
 try {
   await tb.route53.createZone('bench.test');
-  await tb.route53.createZone('warmup.test');
   const versions = {
     certbot: skip.has('certbot') ? '' : (await run('certbot', ['--version'], baseEnv)).stdout.trim(),
     lego: skip.has('lego') ? '' : (await run('dpkg-query', ['-W', '-f', '${Version}', 'lego'], baseEnv)).stdout.trim(),
@@ -165,9 +189,16 @@ try {
 
   for (const n of sizes) {
     console.error(`${n} certificates × 2 names:`);
-    record('floor (acme-client loop)', n, await floor(n, `floor${n}`));
-    record('certbeat, CERTBEAT_ACME_CA_FILE', n, await certbeat('ca-file', n, `cbf${n}`));
-    record('certbeat, NODE_EXTRA_CA_CERTS', n, await certbeat('extra-ca', n, `cbe${n}`));
+    const runs: Record<'floor' | 'cbf' | 'cbe', Measure[]> = { floor: [], cbf: [], cbe: [] };
+    // Interleaved, so that a spell of load on this shared machine falls on every contender alike.
+    for (let r = 0; r < reps; r++) {
+      runs.floor.push(await floor(n, `floor${n}r${r}`));
+      runs.cbf.push(await certbeat('ca-file', n, `cbf${n}r${r}`));
+      runs.cbe.push(await certbeat('extra-ca', n, `cbe${n}r${r}`));
+    }
+    record('floor (acme-client loop)', n, medianOf(runs.floor));
+    record('certbeat, CERTBEAT_ACME_CA_FILE', n, medianOf(runs.cbf));
+    record('certbeat, NODE_EXTRA_CA_CERTS', n, medianOf(runs.cbe));
     if (!skip.has('lego')) record(`lego ${versions.lego}`, n, await sequential('lego', legoArgs, legoEnv, n, `lego${n}`));
     if (!skip.has('certbot')) record(versions.certbot, n, await sequential('certbot', certbotArgs, certbotEnv, n, `bot${n}`));
   }
@@ -184,7 +215,7 @@ try {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const pad = (x: string, w: number) => x.padEnd(w);
   const lines: string[] = [];
-  lines.push(`certbeat vs certbot / lego / a bare acme-client loop — one run each, same local pebble (PEBBLE_VA_NOSLEEP=1), dns-01 via challtestsrv`);
+  lines.push(`certbeat vs certbot / lego / a bare acme-client loop — same local pebble (PEBBLE_VA_NOSLEEP=1), dns-01 via challtestsrv`);
   lines.push(`${new Date().toISOString()}, ${process.version}, 2 names per certificate (apex + wildcard), ECDSA P-256`);
   lines.push('');
   const header = [pad('contender', 40), ...sizes.flatMap((n) => [pad(`${n} wall`, 10), pad(`${n} CPU`, 10)])].join(' ');
@@ -228,7 +259,12 @@ try {
     lines.push(`  CERTBEAT_ACME_CA_FILE ${rss['ca-file'].maxRssMiB!.toFixed(0)} MiB (run ${s(rss['ca-file'].wallMs)}, CPU ${s(rss['ca-file'].cpuMs)}); NODE_EXTRA_CA_CERTS ${rss['extra-ca'].maxRssMiB!.toFixed(0)} MiB (run ${s(rss['extra-ca'].wallMs)}, CPU ${s(rss['extra-ca'].cpuMs)})`);
   }
   lines.push('');
-  lines.push(`Repetitions: one run per contender and size. certbot and lego run one process per certificate, one after the other`);
+  lines.push(`Repetitions: certbeat and the floor ${reps} runs per size, interleaved, medians shown; every run's wall time (s):`);
+  for (const n of sizes) {
+    const samples = (w: string) => get(w, n)?.wallSamplesMs?.map((x) => (x / 1000).toFixed(2)).join(' ') ?? '-';
+    lines.push(`  ${n}: floor ${samples('floor')} | CA file ${samples('certbeat, CERTBEAT_ACME_CA_FILE')} | NODE_EXTRA_CA_CERTS ${samples('certbeat, NODE_EXTRA_CA_CERTS')}`);
+  }
+  lines.push(`certbot and lego one run per size; they run one process per certificate, one after the other`);
   lines.push(`(how they renew a fleet); to keep the bench short they run at most ${slowSample} certificates per size, and * marks a figure`);
   lines.push(`scaled linearly from those (n × their mean). lego: --dns exec with EXEC_SEQUENCE_INTERVAL=1 (default 60 s between apex and`);
   lines.push(`wildcard), --dns.disable-cp. certbeat and the floor issue all certificates of a run in parallel.`);
