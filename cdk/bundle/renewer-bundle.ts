@@ -10,12 +10,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 /** Module specifier → why the Lambda never runs it. */
 export const LEFT_OUT: Record<string, string> = {
   'node-forge':
-    "acme-client's index exports its node-forge crypto (`forge`) beside the node:crypto one; certbeat imports only Client, crypto and axios",
+    "acme-client's index exports its node-forge crypto (`forge`) beside the node:crypto one; certbeat imports only Client and axios",
+  'acme-client/src/crypto/forge.js': "acme-client's node-forge crypto (`forge` of its index); certbeat imports only Client and axios",
   'form-data': "axios' multipart bodies (toFormData, and an instanceof check only for FormData bodies); ACME requests are JSON",
   'mime-db': "form-data's MIME lookup for multipart uploads (via axios); ACME requests are JSON",
   debug: "follow-redirects' optional debug output (it tolerates a missing module)",
@@ -29,6 +31,14 @@ export const LEFT_OUT: Record<string, string> = {
   '@smithy/credential-provider-imds': 'instance and container metadata credentials; Lambda gives credentials in the environment',
   '@aws-sdk/token-providers': 'SSO bearer tokens; none of the clients certbeat uses takes a token',
 };
+
+/**
+ * acme-client's `crypto` module (src/crypto/index.js) is replaced by lambda/adapters/acme/acme-crypto-lite.ts:
+ * the functions acme-client's own modules call, on node:crypto. The original builds CSRs and reads
+ * certificates with @peculiar/x509 (with asn1js, tsyringe, reflect-metadata: ~240 KB minified); certbeat
+ * makes its keys and requests in csr.ts.
+ */
+export const ACME_CRYPTO_SUBSTITUTE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lambda', 'adapters', 'acme', 'acme-crypto-lite.ts');
 
 /** Files inside zod (imported by relative path) → why the Lambda never runs them. */
 export const LEFT_OUT_ZOD_FILES: Record<string, string> = {
@@ -73,6 +83,11 @@ export const leaveOutPlugin: esbuild.Plugin = {
   setup(build) {
     const names = Object.keys(LEFT_OUT).map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
     build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: STUB_NAMESPACE }));
+    // acme-client's relative requires of its crypto modules (src/index.js, client.js, http.js, util.js).
+    build.onResolve({ filter: /^\.\/crypto(\/forge)?$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]acme-client[\\/]src$/.test(args.resolveDir)) return undefined;
+      return args.path === './crypto' ? { path: ACME_CRYPTO_SUBSTITUTE } : { path: 'acme-client/src/crypto/forge.js', namespace: STUB_NAMESPACE };
+    });
     const zodFiles = Object.keys(LEFT_OUT_ZOD_FILES).map((n) => n.replace(/\./g, '\\.'));
     build.onResolve({ filter: new RegExp(`/(${zodFiles.join('|')})$`) }, (args) =>
       /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)

@@ -11,7 +11,8 @@
  * so runs setting up different directories at once keep each other's entries.
  * A stored key the CA no longer knows (`accountDoesNotExist`) is registered again.
  */
-import { Client, crypto as acmeCrypto } from 'acme-client';
+import { Client } from 'acme-client';
+import { generatePrivateKey } from './csr.js';
 import { ConfigurationError } from '../../domain/errors.js';
 import type { Clock, RunLog, SecretStore } from '../../domain/ports.js';
 import type { AcmeHttp } from './acme-http.js';
@@ -94,7 +95,7 @@ export class AcmeAccounts {
   private async register(directoryUrl: string, eabSecretId: string | undefined, keyPem?: string, staleKeyPem?: string): Promise<Client> {
     const eab = eabSecretId ? await this.readEab(eabSecretId) : undefined;
     if (!keyPem) {
-      const ours = (await acmeCrypto.createPrivateEcdsaKey('P-256')).toString();
+      const ours = await generatePrivateKey('ec256');
       keyPem = await this.claimKey(directoryUrl, ours, staleKeyPem);
       if (keyPem !== ours) this.opts.log?.info('another run stored an ACME account key first; using that one', { directoryUrl });
     }

@@ -8,7 +8,8 @@
  * acme-client knows neither renewalInfo nor `replaces`) and resumable orders (`order-keys.ts`: the key
  * of a finalized order is kept until its certificate is safe in ACM or the pending-import slot).
  */
-import { crypto as acmeCrypto, type Authorization, type Client, type Order } from 'acme-client';
+import type { Authorization, Client, Order } from 'acme-client';
+import { createCsr, generatePrivateKey } from './csr.js';
 import { CaRejectedError, CertbeatError, CertificateCheckError, RateLimitedError, TransientError } from '../../domain/errors.js';
 import type { IssuedCertificate, KeyType, RenewalWindow } from '../../domain/model.js';
 import { challengeRecordName, normalizeName } from '../../domain/names.js';
@@ -59,14 +60,6 @@ interface OrderState {
   /** The CSR key of a resumed order that was finalized already. */
   keyPem?: string;
 }
-
-const KEY_GENERATORS: Record<KeyType, () => Promise<Buffer>> = {
-  ec256: () => acmeCrypto.createPrivateEcdsaKey('P-256'),
-  ec384: () => acmeCrypto.createPrivateEcdsaKey('P-384'),
-  rsa2048: () => acmeCrypto.createPrivateRsaKey(2048),
-  rsa3072: () => acmeCrypto.createPrivateRsaKey(3072),
-  rsa4096: () => acmeCrypto.createPrivateRsaKey(4096),
-};
 
 /** Problem types with which a CA may refuse `replaces`; the order is then placed without it. */
 const REPLACES_REFUSALS = new Set(['alreadyReplaced', 'malformed', 'conflict']);
@@ -234,7 +227,7 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
     let order = state.order;
     let keyPem = state.keyPem;
     // The finalization key is made and kept while the CA validates: off the critical path.
-    let keying: Promise<{ keyPem: string; csr: Buffer }> | undefined;
+    let keying: Promise<{ keyPem: string; csr: string }> | undefined;
 
     if (order.status === 'pending') {
       keying = this.finalizationKey(pending);
@@ -330,11 +323,11 @@ export class AcmeCertificateAuthority implements CertificateAuthority {
    * A fresh key and CSR for the order, the key kept before it is returned: from the finalization on, the
    * CA issues for this key, and a failed download is resumed with it.
    */
-  private async finalizationKey(pending: PendingOrder): Promise<{ keyPem: string; csr: Buffer }> {
+  private async finalizationKey(pending: PendingOrder): Promise<{ keyPem: string; csr: string }> {
     const { request } = pending;
     const names = request.names.map(normalizeName);
-    const keyPem = (await KEY_GENERATORS[request.keyType]()).toString();
-    const [, csr] = await acmeCrypto.createCsr({ commonName: names[0], altNames: [...names] }, keyPem);
+    const keyPem = await generatePrivateKey(request.keyType);
+    const csr = createCsr(names, keyPem);
     await this.orderKeys?.keep(request.certificateId, { orderUrl: pending.orderUrl, keyType: request.keyType, keyPem }).catch((err: unknown) => {
       this.opts.log?.warn('could not keep the order key; a failed download would mean ordering again', {
         certificateId: request.certificateId,
