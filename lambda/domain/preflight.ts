@@ -359,20 +359,5 @@ export function sharedLookups(dns: DnsLookup, ttlMs: number, now: () => number):
 
 /** Each distinct query once per certificate, however many names share it. */
 function memoize(dns: DnsLookup): DnsLookup {
-  const cache = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-    let p = cache.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = fn();
-      cache.set(key, p);
-    }
-    return p;
-  };
-  return {
-    ns: (n) => once(`NS ${n}`, () => dns.ns(n)),
-    caa: (n) => once(`CAA ${n}`, () => dns.caa(n)),
-    cname: (n) => once(`CNAME ${n}`, () => dns.cname(n)),
-    ds: (n) => once(`DS ${n}`, () => dns.ds(n)),
-    dnskey: (n) => once(`DNSKEY ${n}`, () => dns.dnskey(n)),
-  };
+  return sharedLookups(dns, Number.POSITIVE_INFINITY, () => 0);
 }
