@@ -157,9 +157,9 @@ export class OrderBudget {
     await this.bump(attributes);
   }
 
-  /** Counts `n` imports into ACM (one per region a certificate went to); written by the next `flush`. */
-  async noteImport(n = 1): Promise<void> {
-    await this.bump(Array.from({ length: n }, () => `imports|${bucket(this.now().getTime(), DAY)}`));
+  /** Counts one import into ACM (the deployment's own region); written by the next `flush`. */
+  async noteImport(): Promise<void> {
+    await this.bump([`imports|${bucket(this.now().getTime(), DAY)}`]);
   }
 
   /** Writes what was counted since the last flush in one store write; on failure it stays for the next. */
