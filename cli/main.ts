@@ -73,6 +73,8 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
     .argument('<id>', 'certificate id: letters, digits, ".", "_", "-"')
     .requiredOption('--name <name>', 'DNS name on the certificate, repeatable; the first is the subject (e.g. example.com, *.example.com)', collect)
     .option('--zone <name=zoneId>', 'hosted zone id for a name, repeatable (default: found by name)', collect)
+    .option('--challenge-alias <name=target>', 'answer the dns-01 challenge of a name at the target its _acme-challenge CNAME points to (in a Route 53 zone), repeatable', collect)
+    .option('--region <region>', 'ACM region to import into, repeatable, primary first (default: the deployment\'s region)', collect)
     .option('--ca <ca>', `letsencrypt, letsencrypt-staging or an https ACME directory URL (default: $${DEFAULT_CA_ENV}, else letsencrypt)`)
     .option('--eab-secret <secret>', 'Secrets Manager secret with { "keyId", "hmacKey" } for External Account Binding')
     .addOption(new Option('--key-type <type>', 'key algorithm').choices([...KEY_TYPES]).default('ec256'))
@@ -87,12 +89,16 @@ export async function main(argv: string[], io: CliIo, options: { clock?: Clock }
       'certbeat add api --name api.example.org --ca https://acme.zerossl.com/v2/DV90 --eab-secret certbeat/zerossl-eab',
       'certbeat add web --replace --name example.com --name www.example.com --owner web-team@example.com',
       'certbeat add shop --name shop.example.com --arn arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-…',
+      'certbeat add shop --name shop.example.com --name "*.shop.example.com" --challenge-alias shop.example.com=shop.acme.example.net',
+      'certbeat add cdn --name cdn.example.com --region us-east-1 --region eu-west-1',
     ))
-    .action(async (id: string, o: { name: string[]; zone?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; profile?: string; profileFallback?: string; replace?: boolean; arn?: string }, cmd: Command) => {
+    .action(async (id: string, o: { name: string[]; zone?: string[]; challengeAlias?: string[]; region?: string[]; ca?: string; eabSecret?: string; keyType?: string; owner?: string[]; zoneCheck: boolean; profile?: string; profileFallback?: string; replace?: boolean; arn?: string }, cmd: Command) => {
       code = await addCommand(context(program), {
         id,
         names: o.name,
         zones: o.zone,
+        challengeAliases: o.challengeAlias,
+        regions: o.region,
         ca: o.ca,
         eabSecret: o.eabSecret,
         // Adopting without --key-type takes the adopted certificate's own key type.

@@ -6,7 +6,8 @@
 import { DnsZoneNotFoundError, TransientError } from '../../lambda/domain/errors.js';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type CertificateRecord } from '../../lambda/domain/model.js';
 import { displayName } from '../../lambda/domain/idn.js';
-import { isWithinZone } from '../../lambda/domain/names.js';
+import { isWithinZone, normalizeName } from '../../lambda/domain/names.js';
+import { aliasFor, zoneLookup } from '../../lambda/domain/challenge-alias.js';
 import type { CertificateStore, Clock, DnsSolver, Inventory } from '../../lambda/domain/ports.js';
 import { adoptArn, checkAdoption, checkArnOption } from './adopt-option.js';
 import { validateCertificateConfig } from '../../lambda/domain/record-validation.js';
@@ -25,6 +26,10 @@ export interface AddInput {
   names: string[];
   /** `name=ZONEID` pairs as given on the command line. */
   zones?: string[];
+  /** `name=target` pairs (`--challenge-alias`): the name's `_acme-challenge` is a CNAME to target. */
+  challengeAliases?: string[];
+  /** ACM regions to import into, primary first (`--region`); absent: the deployment's own. */
+  regions?: string[];
   /** A `CA_ALIASES` key or an ACME directory URL; default `defaultCa`, else Let's Encrypt. */
   ca?: string;
   /** CERTBEAT_DEFAULT_CA: the CA when `ca` is absent (the testbed sets it to its pebble). */
@@ -66,6 +71,32 @@ export function parseZoneOptions(pairs: string[] = []): Record<string, string> {
   return zones;
 }
 
+/**
+ * `name=target` pairs → the `challengeAliases` map the config file has; a malformed or repeated pair
+ * is a `UsageError` naming it. The values themselves are checked by record-validation.ts.
+ */
+export function parseChallengeAliasOptions(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (pairs === undefined) return undefined;
+  const aliases: Record<string, string> = {};
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    if (i <= 0 || i === pair.length - 1) {
+      throw new UsageError(`--challenge-alias "${terminalSafe(pair)}" is not NAME=TARGET; nothing was changed`, {
+        remediation: 'Write it as --challenge-alias shop.example.com=shop.acme.example.net (the target of the CNAME at _acme-challenge.shop.example.com).',
+      });
+    }
+    const name = pair.slice(0, i).trim();
+    // A map keeps one value per name: a second one would silently win.
+    if (name in aliases) {
+      throw new UsageError(`--challenge-alias: ${terminalSafe(name)} is given twice; nothing was changed`, {
+        remediation: `Keep one --challenge-alias for ${terminalSafe(name)}: the target of its one _acme-challenge CNAME.`,
+      });
+    }
+    aliases[name] = pair.slice(i + 1).trim();
+  }
+  return aliases;
+}
+
 /** Variable naming the CA `certbeat add` uses without `--ca` (an alias or a directory URL). */
 export const DEFAULT_CA_ENV = 'CERTBEAT_DEFAULT_CA';
 
@@ -100,6 +131,8 @@ export async function addCertificate(deps: AddDeps, input: AddInput, notes: stri
       id: input.id,
       names: input.names ?? [],
       zones: parseZoneOptions(input.zones),
+      ...(input.challengeAliases !== undefined ? { challengeAliases: parseChallengeAliasOptions(input.challengeAliases) } : {}),
+      ...(input.regions !== undefined ? { regions: input.regions.map((r) => r.trim()) } : {}),
       directoryUrl,
       ...(input.eabSecret !== undefined ? { eabSecretId: input.eabSecret } : {}),
       ...(input.keyType !== undefined ? { keyType: input.keyType } : {}),
@@ -126,7 +159,7 @@ export async function addCertificate(deps: AddDeps, input: AddInput, notes: stri
     });
   }
   if (!existing) await refuseCaseTwin(deps.inventory, config.id);
-  if (input.zoneCheck !== false) await checkZones(deps.dns, config.names, config.zones);
+  if (input.zoneCheck !== false) await checkZones(deps.dns, config.names, config.zones, config.challengeAliases);
   // Adoption: everything about the ACM certificate is checked before anything is written.
   if (input.arn !== undefined) await checkAdoption(deps, config, input.arn, input.keyType === undefined, existing);
 
@@ -152,9 +185,13 @@ async function refuseCaseTwin(inventory: Inventory, id: string): Promise<void> {
   }
 }
 
-/** Every name lies in a hosted zone: explicit ids must exist and contain their name. */
-async function checkZones(dns: DnsSolver, names: string[], zones: Record<string, string>): Promise<void> {
+/**
+ * Every name lies in a hosted zone: explicit ids must exist and contain their name. A CNAME-delegated
+ * name needs a zone for its alias target instead (the name's own DNS may be elsewhere), as in a run.
+ */
+async function checkZones(dns: DnsSolver, names: string[], zones: Record<string, string>, aliases?: Record<string, string>): Promise<void> {
   for (const [name, zoneId] of Object.entries(zones)) {
+    const target = aliasFor(name, aliases);
     let zoneName: string;
     try {
       zoneName = (await dns.zoneDetails(zoneId)).name;
@@ -165,16 +202,27 @@ async function checkZones(dns: DnsSolver, names: string[], zones: Record<string,
         remediation: 'Copy the hosted zone id from Route 53 (`aws route53 list-hosted-zones`), or leave --zone out to find the zone by name.',
       });
     }
-    if (!isWithinZone(name, zoneName)) {
-      throw new UsageError(`--zone ${name}=${zoneId}: the hosted zone ${zoneId} is ${zoneName}, which does not contain ${name}`, {
-        remediation: `Give the id of a hosted zone for ${name} or one of its parent domains.`,
+    const written = target ?? name;
+    if (!isWithinZone(written, zoneName)) {
+      throw new UsageError(`--zone ${name}=${zoneId}: the hosted zone ${zoneId} is ${zoneName}, which does not contain ${written}${target ? ` (the --challenge-alias target of ${name})` : ''}`, {
+        remediation: `Give the id of a hosted zone for ${written} or one of its parent domains.`,
       });
     }
   }
   try {
-    await dns.locateZones(names, zones);
+    const lookup = zoneLookup(names, zones, aliases);
+    await dns.locateZones(lookup.names, lookup.explicit);
   } catch (e) {
     if (!(e instanceof DnsZoneNotFoundError)) throw e;
+    const aliased = Object.entries(aliases ?? {}).find(([, t]) => normalizeName(t) === normalizeName(e.dnsName));
+    if (aliased) {
+      throw new UsageError(`--challenge-alias ${aliased[0]}=${aliased[1]}: no Route 53 hosted zone in this account covers ${e.dnsName}; nothing was changed`, {
+        cause: e,
+        remediation:
+          `Point the alias at a name inside a public hosted zone of this account, create one for ${e.dnsName} (or a parent domain), ` +
+          'or pass --no-zone-check if the zone is created later.',
+      });
+    }
     throw new UsageError(`names: no Route 53 hosted zone in this account covers ${e.dnsName}; nothing was changed`, {
       cause: e,
       remediation:
@@ -194,7 +242,11 @@ function asOption(problem: string): string {
     .replace(/^eabSecretId:/, '--eab-secret (eabSecretId):')
     .replace(/^profile:/, '--profile (profile):')
     .replace(/^profileFallback:/, '--profile-fallback (profileFallback):')
-    .replace(/^zones\[/, '--zone [');
+    .replace(/^zones\[/, '--zone [')
+    .replace(/^challengeAliases\["([^"]*)"\]/, (m, name: string) => `--challenge-alias ${name} (${m})`)
+    .replace(/^challengeAliases:/, '--challenge-alias (challengeAliases):')
+    .replace(/^regions\[(\d+)\]/, (_m, i: string) => `--region #${Number(i) + 1} (regions[${i}])`)
+    .replace(/^regions:/, '--region (regions):');
 }
 
 export async function addCommand(ctx: CliContext, input: AddInput): Promise<ExitCode> {
@@ -207,6 +259,10 @@ export async function addCommand(ctx: CliContext, input: AddInput): Promise<Exit
   for (const note of notes) out.note(`note: ${terminalSafe(note)}`, 'yellow');
   out.line(`${input.replace ? 'updated' : 'added'} ${out.paint('bold', terminalSafe(record.id))}: ${terminalSafe(record.names.map(displayName).join(', '))}`);
   out.line(`  CA ${record.directoryUrl}, key ${record.keyType}${record.profile ? `, profile ${record.profile}${record.profileFallback ? ` (else ${record.profileFallback})` : ''}` : ''}${record.owners.length ? `, mails to ${record.owners.join(', ')}` : ''}`);
+  if (record.challengeAliases) {
+    out.line(`  challenges answered at: ${terminalSafe(Object.entries(record.challengeAliases).map(([n, t]) => `_acme-challenge.${n} → ${t}`).join(', '))}`);
+  }
+  if (record.regions) out.line(`  imported into ${record.regions.join(', ')} (ACM, an ARN per region)`);
   if (record.status === 'paused') out.line(`  still paused: certbeat resume ${record.id} to renew it again`);
   else if (record.acmArn) {
     out.line(`  adopted ${record.acmArn} (tagged certbeat:id=${record.id}): renewals re-import under this ARN`);

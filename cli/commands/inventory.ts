@@ -11,6 +11,8 @@ import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { StoredCertificate } from '../../lambda/domain/model.js';
 import { LIST_HEADERS, LIST_SHRINKABLE, NONE, daysLeftCell, listRow, nextCheckText, normalSerial, outcomeCell, stateCell, terminalSafe, timeText } from '../format.js';
 import { adoptAgainCommand, confirmRemoval } from '../confirm.js';
+import { describeEveryRegion, orderByRegions, type RegionalAcm } from '../acm-by-region.js';
+import { targetRegions } from '../../lambda/domain/regional-imports.js';
 
 /** The record, or a `UsageError` (exit 2) saying the id is unknown and how to find the right one. */
 export async function existing(inventory: Inventory, id: string): Promise<CertificateRecord> {
@@ -28,8 +30,8 @@ export async function existing(inventory: Inventory, id: string): Promise<Certif
  * read `.serial` without asking first whether it exists. Order: configuration, then runtime state.
  */
 const RECORD_FIELDS = [
-  'id', 'names', 'zones', 'directoryUrl', 'eabSecretId', 'keyType', 'owners', 'status',
-  'acmArn', 'notBefore', 'notAfter', 'serial', 'issuedNames', 'ariCertId', 'renewalWindow', 'lastOutcome',
+  'id', 'names', 'zones', 'challengeAliases', 'regions', 'directoryUrl', 'eabSecretId', 'keyType', 'owners', 'status',
+  'acmArn', 'acmArns', 'pendingRegions', 'notBefore', 'notAfter', 'serial', 'issuedNames', 'ariCertId', 'renewalWindow', 'lastOutcome',
   'failureCount', 'nextCheckAt', 'forceRenewal', 'pendingImport', 'importingSerial', 'pendingOrderUrl', 'published', 'lease',
 ] as const satisfies ReadonlyArray<keyof CertificateRecord>;
 
@@ -95,14 +97,18 @@ export async function listCommand(ctx: CliContext, opts: { json?: boolean }): Pr
 }
 
 export async function showCommand(ctx: CliContext, id: string, opts: { json?: boolean }): Promise<ExitCode> {
-  const { inventory, store } = await ctx.adapters();
+  const { inventory, store, storeFor } = await ctx.adapters();
   const record = await existing(inventory, id);
   const now = ctx.clock.now();
-  const acm = record.acmArn ? await store.describe(record.acmArn) : undefined;
   const { config } = await ctx.getTarget();
+  // Every region the certificate is in, each asked through its own ACM (users differ per region).
+  const regional = await describeEveryRegion(record, { store, storeFor, homeRegion: config.region });
+  const acm = regional.find((r) => r.arn === record.acmArn)?.acm;
+  const multiRegion = record.acmArns !== undefined && regional.length > 1;
   const recipients = record.owners.length ? record.owners : config.defaultRecipients;
   if (opts.json) {
-    ctx.out.json({ ...recordJson(record, now), mailsTo: recipients, acm: acmJson(acm) });
+    const acmByRegion = multiRegion ? Object.fromEntries(regional.map((r) => [r.region, r.error !== undefined ? { arn: r.arn, error: r.error } : acmJson(r.acm)])) : null;
+    ctx.out.json({ ...recordJson(record, now), mailsTo: recipients, acm: acmJson(acm), acmByRegion });
     return EXIT.ok;
   }
   const { out } = ctx;
@@ -117,11 +123,12 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
     ['key type', record.keyType + (acm?.keyAlgorithm && acm.keyAlgorithm !== record.keyType ? ` (ACM has ${acm.keyAlgorithm})` : '')],
     ['owners', ownersText(record.owners, config.defaultRecipients)],
     ['zones', Object.keys(record.zones).length ? Object.entries(record.zones).map(([n, z]) => `${n}=${z}`).join(', ') : 'found by name'],
+    ...(record.regions ? [['regions', record.regions.join(', ')] as [string, string]] : []),
     ['ACM ARN', record.acmArn ?? NONE],
-    ...(record.acmArns ? [['ARN per region', Object.entries(record.acmArns).map(([r, a]) => `${r}: ${a}`).join(', ')] as [string, string]] : []),
+    ...(record.acmArns ? [['ARN per region', orderByRegions(record.acmArns, targetRegions(record, config.region)).map(([r, a]) => `${r}: ${a}`).join(', ')] as [string, string]] : []),
     ...(record.pendingRegions?.length ? [['waiting regions', record.pendingRegions.join(', ')] as [string, string]] : []),
     ...(record.challengeAliases ? [['challenge aliases', Object.entries(record.challengeAliases).map(([n, t]) => `_acme-challenge.${n} → ${t}`).join(', ')] as [string, string]] : []),
-    ['in use by', acm ? (acm.inUseBy.length ? acm.inUseBy.join(', ') : 'nothing yet') : NONE],
+    ...(multiRegion ? regional.map((r): [string, string] => [`in use by (${r.region})`, inUseText(r)]) : [['in use by', acm ? inUseText({ acm }) : NONE] as [string, string]]),
     ['serial', normalSerial(record.serial) ?? NONE],
     ['expiry', record.notAfter ? `${timeText(record.notAfter)} (${typeof left === 'string' ? left : left.text} days left)` : NONE],
     ['last outcome', out.paint(typeof outcome === 'string' ? undefined : outcome.style, typeof outcome === 'string' ? outcome : outcome.text)],
@@ -150,6 +157,13 @@ export async function showCommand(ctx: CliContext, id: string, opts: { json?: bo
   const painted = new Set(['state', 'last outcome']);
   for (const [k, v] of rows) out.line(`  ${k.padEnd(width)}  ${painted.has(k) ? v : terminalSafe(v)}`);
   return EXIT.ok;
+}
+
+/** What uses the certificate in one region, or why that region could not say. */
+function inUseText(r: Pick<RegionalAcm, 'acm' | 'error'>): string {
+  if (r.error !== undefined) return `unknown: ACM could not be asked (${r.error})`;
+  if (!r.acm) return 'not in ACM (deleted there?)';
+  return r.acm.inUseBy.length ? r.acm.inUseBy.join(', ') : 'nothing yet';
 }
 
 /** Who is mailed about a certificate, and plainly when nobody is. */
