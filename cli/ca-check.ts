@@ -106,15 +106,21 @@ export class CaChecker {
   /** The account certbeat keeps for this CA (CERTBEAT_ACCOUNT_SECRET_ID), asked for its status. */
   private async checkAccount(directoryUrl: string): Promise<DoctorFinding> {
     const secretId = this.deps.config.accountSecretId;
-    let stored: { keyPem?: string; accountUrl?: string } | undefined;
+    let raw: string | undefined;
     try {
-      const raw = (await this.deps.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
-      stored = raw ? (JSON.parse(raw) as { accounts?: Record<string, { keyPem?: string; accountUrl?: string }> }).accounts?.[directoryUrl] : undefined;
+      raw = (await this.deps.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
     } catch (e) {
       const err = e as { name?: string; message?: string };
       if (err.name !== 'ResourceNotFoundException') {
         return finding(false, `the ACME account secret ${secretId} could not be read (${err.name}: ${err.message})`, 'Use credentials that allow secretsmanager:GetSecretValue on the account secret (stack output AccountSecretId).', false);
       }
+    }
+    let stored: { keyPem?: string; accountUrl?: string } | undefined;
+    try {
+      stored = raw ? (JSON.parse(raw) as { accounts?: Record<string, { keyPem?: string; accountUrl?: string }> }).accounts?.[directoryUrl] : undefined;
+    } catch {
+      // The parser's message may quote the value, an account key: never pass it on.
+      return finding(false, `the ACME account secret ${secretId} is not certbeat's account store (not JSON)`, `Point CERTBEAT_ACCOUNT_SECRET_ID at a secret certbeat owns, or empty secret ${secretId} so certbeat starts it afresh (existing ACME accounts are then registered again).`);
     }
     if (!stored?.keyPem || !stored.accountUrl) return finding(true, 'no ACME account at this CA yet: the first order registers one');
     try {

@@ -283,6 +283,16 @@ describe('doctor', () => {
     for (const id of ['eab-missing', 'eab-bad', 'plain-ca']) await cli(['remove', id]);
   });
 
+  it('reports an account secret that is not JSON without quoting it (it holds account keys)', async () => {
+    // Not JSON; the parser's own message would quote it ("Unexpected token 'S', "SECRETKEY…" is not valid JSON").
+    await tb.clients().secretsManager.send(new CreateSecretCommand({ Name: 'certbeat/broken-account', SecretString: 'SECRETKEYMATERIAL' }));
+    expect((await cli(['add', 'broken-account', '--name', 'acct.example.test', '--owner', 'o@example.test'])).code).toBe(0);
+    const r = await cli(['doctor', 'broken-account'], { env: { ...env, [ENV.accountSecretId]: 'certbeat/broken-account' } });
+    await cli(['remove', 'broken-account']);
+    expect(r.stdout + r.stderr).not.toContain('SECRETKEYMATERIAL');
+    expect(r.stdout, r.stderr).toMatch(/✗ the ACME account secret certbeat\/broken-account is not certbeat's account store \(not JSON\)/);
+  });
+
   it('folds the same "could not check" finding into one line, and a repeated fix into "as above"', async () => {
     for (const id of ['fold1', 'fold2']) {
       expect((await cli(['add', id, '--name', `${id}.example.test`, '--name', `www.${id}.example.test`, '--owner', 'o@example.test'])).code).toBe(0);
