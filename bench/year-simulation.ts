@@ -21,7 +21,9 @@
  *   (Let's Encrypt: 1 h). Lambda time limits and per-run concurrency are not modelled.
  */
 import { SHORT_LIFETIME_MS, decide, nextAttemptAfterFailure, nextLookAt, renewalTime } from '../lambda/domain/renewal-policy.js';
-import type { CertificateRecord, RenewalWindow } from '../lambda/domain/model.js';
+import { BUDGET_LIMITS } from '../lambda/domain/budget.js';
+import { KNOWN_CA_LIMITS } from '../lambda/domain/ca-limits.js';
+import { LETS_ENCRYPT_PRODUCTION, type CertificateRecord, type RenewalWindow } from '../lambda/domain/model.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -30,13 +32,14 @@ const YEAR = 365 * DAY;
 /** An attempt ends 1–5 minutes after its run starts (order, DNS change, validation, import). */
 const MAX_LATENCY = 5 * MINUTE;
 
+const LETS_ENCRYPT = KNOWN_CA_LIMITS[LETS_ENCRYPT_PRODUCTION];
 export const LIMITS = {
   /** ACM: imports per account and region per 365 days. */
-  acmImportsPerYear: 5000,
+  acmImportsPerYear: BUDGET_LIMITS.acmImports.limit,
   /** Let's Encrypt: new orders per account per 3 hours. */
-  ordersPer3h: 300,
+  ordersPer3h: LETS_ENCRYPT.ordersPer3Hours!,
   /** Let's Encrypt: new certificates per registered domain per 7 days (renewals of the same names are exempt). */
-  perDomainPerWeek: 50,
+  perDomainPerWeek: LETS_ENCRYPT.certificatesPerDomainPerWeek!,
 } as const;
 
 export interface SimulationOptions {

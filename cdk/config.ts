@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING } from '../lambda/domain/model.js';
 import { baseName, challengeRecordName, normalizeName } from '../lambda/domain/names.js';
 import { acmArnProblem } from '../lambda/domain/adoption.js';
+import { MAIL_LANGUAGES, isTimeZone, type MailLanguage } from '../lambda/domain/mail/format.js';
 import { challengeTarget } from '../lambda/domain/challenge-alias.js';
 import { REGION_PATTERN } from '../lambda/domain/regional-imports.js';
 import { checkCaLimits, type CaLimits } from '../lambda/domain/ca-limits.js';
@@ -45,7 +46,7 @@ export interface CertbeatConfig {
   alarms: { emails: string[]; topicArn?: string };
   logRetentionDays: number;
   /** Mails' language and time zone (CERTBEAT_MAIL_LANGUAGE / CERTBEAT_TIME_ZONE of the function). */
-  mail: { language: 'en' | 'ja'; timeZone: string };
+  mail: { language: MailLanguage; timeZone: string };
   certificates: DeployedCertificate[];
   /** The inventory digest mail; absent (the default): no digest is sent. */
   digest?: DigestConfig;
@@ -297,7 +298,7 @@ const schema = z.strictObject({
     .default({ emails: [] }),
   mail: z
     .strictObject({
-      language: z.enum(['en', 'ja'], { error: (i) => `"${String(i.input)}" is not a mail language; use "en" or "ja"` }).default('en'),
+      language: z.enum(MAIL_LANGUAGES, { error: (i) => `"${String(i.input)}" is not a mail language; use "en" or "ja"` }).default('en'),
       timeZone: z
         .string()
         .refine((tz) => isTimeZone(tz), { error: (i) => `"${String(i.input)}" is not an IANA time zone; use e.g. "Asia/Tokyo" or leave it out for UTC` })
@@ -318,15 +319,6 @@ const schema = z.strictObject({
 
 /** The retention values CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 type RawConfig = z.infer<typeof schema>;
 

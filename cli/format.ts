@@ -7,6 +7,14 @@ import { displayName } from '../lambda/domain/idn.js';
 
 export const NONE = '—';
 
+/** Ids in code-point order: every table and list the CLI prints is sorted so. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Items by id (see `compareIds`). */
+export const byId = <T extends { id: string }>(a: T, b: T): number => compareIds(a.id, b.id);
+
 /**
  * Text from the inventory (ids, names, causes) can hold control characters: an ESC sequence would
  * restyle or rewrite the operator's terminal. They are shown escaped (`\x1b`), never interpreted.
@@ -136,7 +144,7 @@ export function summaryRows(summary: RunSummary): Cell[][] {
     ...summary.notDue.map((n): [string, Cell[]] => [n.id, [n.id, { text: 'not due', style: 'dim' }, NONE, NONE, shortTimeText(n.nextCheckAt), n.reason]]),
   ];
   return rows
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareIds(a, b))
     .map(([, cells]) => cells.map((c) => (typeof c === 'string' ? terminalSafe(c) : { ...c, text: terminalSafe(c.text) })));
 }
 

@@ -47,6 +47,25 @@ const emailList = z.pipe(
   z.array(z.email({ message: 'must be a comma-separated list of mail addresses' })),
 );
 
+/** A variable holding a JSON object of `shape`; anything else is one issue saying `message`. Default: `{}`. */
+function jsonObject<T extends object>(shape: z.ZodMiniType<T>, message: string) {
+  return z._default(
+    z.pipe(
+      z.string(),
+      z.transform((s: string, ctx): T => {
+        try {
+          return shape.parse(JSON.parse(s));
+        } catch {
+          ctx.issues.push({ code: 'custom', message, input: s });
+          return z.NEVER;
+        }
+      }),
+    ),
+    // An empty object is a value of every record shape given here.
+    {} as never,
+  );
+}
+
 const schema = z.object({
   tableName: z.string({ error: 'is not set: give the inventory table name (stack output TableName)' }),
   dueIndexName: z._default(z.string(), 'due'),
@@ -61,34 +80,8 @@ const schema = z.object({
   stackTag: z.optional(z.string().check(z.maxLength(256))),
   concurrency: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(32)), 16),
   region: z._default(z.string(), 'us-east-1'),
-  zoneRoles: z._default(
-    z.pipe(
-      z.string(),
-      z.transform((s: string, ctx) => {
-        try {
-          return z.record(z.string(), z.string()).parse(JSON.parse(s));
-        } catch {
-          ctx.issues.push({ code: 'custom', message: 'must be a JSON object of zone id to role ARN', input: s });
-          return z.NEVER;
-        }
-      }),
-    ),
-    {},
-  ),
-  caaIdentities: z._default(
-    z.pipe(
-      z.string(),
-      z.transform((s: string, ctx) => {
-        try {
-          return z.record(z.string(), z.array(z.string())).parse(JSON.parse(s));
-        } catch {
-          ctx.issues.push({ code: 'custom', message: 'must be a JSON object of directory URL to a list of CAA domains', input: s });
-          return z.NEVER;
-        }
-      }),
-    ),
-    {},
-  ),
+  zoneRoles: jsonObject(z.record(z.string(), z.string()), 'must be a JSON object of zone id to role ARN'),
+  caaIdentities: jsonObject(z.record(z.string(), z.array(z.string())), 'must be a JSON object of directory URL to a list of CAA domains'),
   caLimits: z._default(
     z.pipe(
       z.string(),

@@ -5,9 +5,7 @@
  */
 import type { LambdaInvoker } from './adapters/lambda/lambda-invoker.js';
 import type { RunLog } from './domain/ports.js';
-import type { RunSummary } from './domain/run-summary.js';
-
-export const OUT_OF_TIME_REASON = 'out of time: left for the next run';
+import { OUT_OF_TIME_REASON, type RunSummary } from './domain/run-summary.js';
 
 /** True when the run left due certificates behind because the invocation's time ran short. */
 export function stoppedForTime(summary: RunSummary): boolean {

@@ -18,6 +18,7 @@ import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
 import { invokeContinuation, stoppedForTime } from './continuation.js';
 import { certbeatIdsOf, nextContinuation, parseEvent } from './event.js';
 import { sendDigest } from './domain/digest.js';
+import { ZONE_ROLE_SESSION_NAME } from './domain/model.js';
 import type { RunLog } from './domain/ports.js';
 import type { RenewalService } from './domain/renewal-service.js';
 import { emptySummary, type RunSummary } from './domain/run-summary.js';
@@ -65,7 +66,7 @@ function zoneClients(roles: Record<string, string>, fallback: Route53Client) {
     if (!roleArn) return fallback;
     let client = cache.get(zoneId);
     if (!client) {
-      client = new Route53Client({ maxAttempts: 1, credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: 'certbeat' } }) });
+      client = new Route53Client({ maxAttempts: 1, credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: ZONE_ROLE_SESSION_NAME } }) });
       cache.set(zoneId, client);
     }
     return client;

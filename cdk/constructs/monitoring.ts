@@ -95,6 +95,8 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // Every alarm notifies, is admitted by the topic policy and shows on the dashboard: one list for all three.
+    const allAlarms = [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm];
 
     this.expiryRule = new events.Rule(this, 'ExpiryBelow14Days', {
       description: `certbeat: an ACM certificate expires in less than ${EXPIRY_ALERT_DAYS} days`,
@@ -107,7 +109,7 @@ export class Monitoring extends Construct {
     });
     if (this.topic) {
       const action = new cwActions.SnsAction(this.topic);
-      for (const alarm of [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm]) alarm.addAlarmAction(action);
+      for (const alarm of allAlarms) alarm.addAlarmAction(action);
       const message = events.RuleTargetInput.fromText(
         `certbeat: the certificate ${events.EventField.fromPath('$.resources[0]')} (${events.EventField.fromPath(
           '$.detail.CommonName',
@@ -135,7 +137,7 @@ export class Monitoring extends Construct {
           actions: ['sns:Publish'],
           resources: [topic.topicArn],
           conditions: {
-            ArnEquals: { 'aws:SourceArn': [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm].map((a) => a.alarmArn) },
+            ArnEquals: { 'aws:SourceArn': allAlarms.map((a) => a.alarmArn) },
             StringEquals: { 'aws:SourceAccount': account },
           },
         }),
@@ -177,7 +179,7 @@ export class Monitoring extends Construct {
           }),
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [this.errorsAlarm, this.failuresAlarm, this.mailsAlarm, this.noRunAlarm],
+            alarms: allAlarms,
             width: 12,
           }),
         ],

@@ -15,10 +15,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { normalizedChallengeName } from '../config.js';
 import { nagResourceId } from './nag-ids.js';
+import { ZONE_ROLE_SESSION_NAME } from '../../lambda/domain/model.js';
 import { challengeConditions, changesArn, hostedZoneArn } from './renewer-policy.js';
 
-/** The session name the renewal Lambda uses when it assumes a zone role (lambda/handler.ts). */
-export const ZONE_ROLE_SESSION_NAME = 'certbeat';
+// The session name the renewal Lambda uses when it assumes a zone role (lambda/handler.ts).
+export { ZONE_ROLE_SESSION_NAME };
 
 export interface CertbeatZoneRoleProps {
   /** ARN of the certbeat renewal Lambda's role (the certbeat stack's RenewerRoleArn output). */

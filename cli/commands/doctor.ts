@@ -12,7 +12,7 @@ import { isBlockingForRenewal, preflightFor } from '../../lambda/composition.js'
 import type { RuntimeConfig } from '../../lambda/config.js';
 import type { CliContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { namesText, terminalSafe } from '../format.js';
+import { byId, namesText, terminalSafe } from '../format.js';
 import { CaChecker } from '../ca-check.js';
 import { existing } from './inventory.js';
 
@@ -70,7 +70,6 @@ export async function doctorCommand(ctx: CliContext, id: string | undefined, opt
     records = [await existing(inventory, id)];
   } else {
     const batch = await inventory.listAll();
-    const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     records = [...batch.records].sort(byId);
     invalid = batch.invalid.map((i) => ({ id: i.id, problems: i.problems })).sort(byId);
   }

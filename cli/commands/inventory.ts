@@ -9,7 +9,7 @@ import { daysLeft } from '../../lambda/domain/renewal-policy.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { StoredCertificate } from '../../lambda/domain/model.js';
-import { LIST_HEADERS, LIST_SHRINKABLE, NONE, daysLeftCell, listRow, nextCheckText, normalSerial, outcomeCell, stateCell, terminalSafe, timeText } from '../format.js';
+import { LIST_HEADERS, LIST_SHRINKABLE, NONE, byId, daysLeftCell, listRow, nextCheckText, normalSerial, outcomeCell, stateCell, terminalSafe, timeText } from '../format.js';
 import { adoptAgainCommand, confirmRemoval } from '../confirm.js';
 import { describeEveryRegion, orderByRegions, type RegionalAcm } from '../acm-by-region.js';
 import { targetRegions } from '../../lambda/domain/regional-imports.js';
@@ -72,7 +72,6 @@ export async function listCommand(ctx: CliContext, opts: { json?: boolean }): Pr
   const batch = await inventory.listAll();
   const now = ctx.clock.now();
   // Code-point order, as `sort` in a shell with LC_ALL=C: the same on every machine.
-  const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const records = [...batch.records].sort(byId);
   const invalid = [...batch.invalid].sort(byId);
   if (opts.json) {

@@ -8,7 +8,7 @@ import type { RunSummary } from '../../lambda/domain/run-summary.js';
 import { CLI_RENEW_BUDGET_MS, type CliContext } from '../context.js';
 import { EXIT, EnvironmentError, UsageError, type ExitCode } from '../exit-codes.js';
 import { FUNCTION_ENV } from '../environment.js';
-import { SUMMARY_HEADERS, SUMMARY_SHRINKABLE, normalSerial, summaryRows, terminalSafe } from '../format.js';
+import { SUMMARY_HEADERS, SUMMARY_SHRINKABLE, byId, normalSerial, summaryRows, terminalSafe } from '../format.js';
 import { progressLog } from '../progress.js';
 import { existing } from './inventory.js';
 
@@ -119,7 +119,7 @@ function report(ctx: CliContext, summary: RunSummary, opts: RunCommandOptions, s
     if (rows.length === 0) ctx.out.line('nothing was due');
     else ctx.out.table(SUMMARY_HEADERS, rows, SUMMARY_SHRINKABLE);
     // The fix right here: a failure mail may not have gone out (no owner, SES refused, dry run).
-    for (const f of [...summary.failed].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    for (const f of [...summary.failed].sort(byId)) {
       ctx.out.note(terminalSafe(`${f.id}: ${f.message}`), 'red');
       ctx.out.note(terminalSafe(`  fix: ${f.fix ?? `certbeat doctor ${f.id} checks the zone, delegation, CAA and the CA, each with its fix`}`));
     }

@@ -1,7 +1,7 @@
 /**
  * Retries with exponential backoff and full jitter, bounded by a deadline and an attempt count.
  */
-import type { Clock } from '../../domain/ports.js';
+import type { Clock } from '../domain/ports.js';
 
 export interface RetryOptions {
   isRetryable: (e: unknown) => boolean;

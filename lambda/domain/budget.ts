@@ -27,7 +27,7 @@ production's, the default CA, until they leave their window. A run reads
  * (see `unpauseUrl` in acme-problems.ts).
  */
 import { RateLimitGate } from './rate-limit-gate.js';
-import { baseName, normalizeName } from './names.js';
+import { baseName, normalizeName, sameNames } from './names.js';
 import { caLimitsFor, type CaLimitsByDirectory } from './ca-limits.js';
 import { LETS_ENCRYPT_PRODUCTION, type CertificateRecord } from './model.js';
 
@@ -100,10 +100,7 @@ export function isAriRenewal(record: CertificateRecord): boolean {
 
 /** A renewal of the same names (exempt from LE's per-domain limit). */
 function isSameNames(record: CertificateRecord): boolean {
-  if (!record.acmArn || !record.issuedNames) return false;
-  const a = new Set(record.names.map(normalizeName));
-  const b = new Set(record.issuedNames.map(normalizeName));
-  return a.size === b.size && [...a].every((n) => b.has(n));
+  return Boolean(record.acmArn && record.issuedNames && sameNames(record.names, record.issuedNames));
 }
 
 const bucket = (ms: number, size: number) => new Date(Math.floor(ms / size) * size).toISOString().slice(0, size >= DAY ? 10 : 16);

@@ -9,8 +9,8 @@ import type { MultiRegion } from './multi-region.js';
 import type { Notice } from './notices.js';
 import type { NoticeSender } from './notice-sender.js';
 import { Outbox } from './outbox.js';
-import type { CertificateAuthority, OutcomeUpdate } from './ports.js';
-import { retrying, withTimeout } from './promises.js';
+import type { OutcomeUpdate } from './ports.js';
+import { retrying } from './promises.js';
 import { regionalUse, targetRegions } from './regional-imports.js';
 import type { Installed, Job, RunState } from './renewal-job.js';
 import {
@@ -24,13 +24,6 @@ import {
 } from './renewal-policy.js';
 import type { RenewalServiceDeps, RunOptions } from './renewal-service.js';
 import type { RunSummary } from './run-summary.js';
-
-/** The CA's ARI window for a just-issued certificate; bounded, and never a failure (the lifetime rule stands in). */
-export function renewalAdvice(ca: CertificateAuthority, record: CertificateRecord, ariCertId: string | undefined): Promise<RenewalWindow | undefined> {
-  if (!ariCertId) return Promise.resolve(undefined);
-  // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
-  return withTimeout(ca.renewalInfo(record.directoryUrl, ariCertId), 5_000).then((w) => w ?? undefined, () => undefined);
-}
 
 /** Records how a certificate's work ended and mails its owner; a mail SES refuses goes to the outbox. */
 export class OutcomeRecorder {
@@ -117,18 +110,25 @@ export class OutcomeRecorder {
   async recordSuccess(
     job: Job,
     installed: Installed,
-    how: { firstIssuance: boolean; slotEmpty: boolean; inUseBy?: string[]; acmArns?: Record<string, string>; advice?: Promise<RenewalWindow | undefined> },
+    how: {
+      slotEmpty: boolean;
+      inUseBy?: string[];
+      acmArns?: Record<string, string>;
+      /** The CA's ARI window for a just-issued certificate (absent for an adopted one: it has no ARI id here). */
+      advice?: Promise<RenewalWindow | undefined>;
+    },
     state: RunState,
   ): Promise<void> {
     const { inventory, clock, log } = this.deps;
     const { record } = job;
     const { arn } = installed;
     const now = clock.now();
-    const window = await (how.advice ?? renewalAdvice(this.deps.ca, record, installed.ariCertId));
+    const firstIssuance = !record.acmArn;
+    const window = await how.advice;
     const renewAt = renewalTime({ id: record.id, notBefore: installed.notBefore.toISOString(), notAfter: installed.notAfter.toISOString(), renewalWindow: window });
     const nextCheckAt = Outbox.nextCheck(nextLookAt({ ariCertId: installed.ariCertId, renewalWindow: window }, renewAt.time, now), job.owed, now);
     const recorded = await retrying(3, () => inventory.recordOutcome(record.id, state.options.invocationId, {
-      lastOutcome: { at: now.toISOString(), result: how.firstIssuance ? 'issued' : 'renewed' },
+      lastOutcome: { at: now.toISOString(), result: firstIssuance ? 'issued' : 'renewed' },
       failureCount: 0,
       nextCheckAt: nextCheckAt.toISOString(),
       acmArn: arn,
@@ -147,22 +147,22 @@ export class OutcomeRecorder {
       ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
       forceRenewal: false,
     }));
-    state.summary.renewed.push({ id: record.id, firstIssuance: how.firstIssuance, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
+    state.summary.renewed.push({ id: record.id, firstIssuance, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
     if (recorded !== true) {
       // The serial being imported stays journaled: the next run finds it in ACM, records and mails it then.
       log.error('renewed, but the inventory could not be updated; the next run records it', { id: record.id, arn, serial: installed.serial, error: toCertbeatError(recorded).message });
       return;
     }
-    log.info(how.firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
+    log.info(firstIssuance ? 'issued' : 'renewed', { id: record.id, arn, serial: installed.serial, notAfter: installed.notAfter.toISOString() });
 
     // A first import is in use nowhere yet, and a re-import keeps the associations pre-flight saw.
-    const inUseBy = how.inUseBy ?? job.inUseBy ?? (how.firstIssuance ? [] : (await this.regions.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
+    const inUseBy = how.inUseBy ?? job.inUseBy ?? (firstIssuance ? [] : (await this.regions.primaryStore(record).describe(arn).catch(() => undefined))?.inUseBy ?? []);
     const regions = how.acmArns ? await regionalUse(how.acmArns, this.deps.storeFor!) : undefined;
     await this.notify(
       {
         kind: 'renewed',
         record,
-        firstIssuance: how.firstIssuance,
+        firstIssuance,
         arn,
         names: installed.names,
         serial: installed.serial,
@@ -202,6 +202,7 @@ export class OutcomeRecorder {
     log.error('not renewed', { id: record.id, errorClass: error.name, error: error.message, fix: error.remediation, nextAttemptAt: next.toISOString() });
     if (options.dryRun) return void (await inventory.releaseLease(record.id, options.invocationId).catch(() => undefined));
 
+    const primaryArn = job.regional?.acmArns[targetRegions(record, this.deps.homeRegion!)[0]];
     try {
       await inventory.recordOutcome(record.id, options.invocationId, {
         lastOutcome: { at: now.toISOString(), result: 'failed', errorClass: error.name, message: error.message.slice(0, 1000), fix: error.remediation.slice(0, 1000) },
@@ -217,7 +218,7 @@ export class OutcomeRecorder {
         ...((job.importChecked && !job.issued) || job.importRefused ? { importingSerial: null } : {}),
         ...(job.owed !== undefined ? { owedMails: job.owed } : {}),
         ...(job.regional ? { acmArns: job.regional.acmArns, pendingRegions: job.regional.pending } : {}),
-        ...(job.regional?.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] ? { acmArn: job.regional.acmArns[targetRegions(record, this.deps.homeRegion!)[0]] } : {}),
+        ...(primaryArn ? { acmArn: primaryArn } : {}),
       });
     } catch (e) {
       log.error('could not record the failure', { id: record.id, error: toCertbeatError(e).message });

@@ -4,9 +4,9 @@
  * is asked whether it holds that serial — under the record's ARN, or for a first issuance by the
  * `certbeat:id` tag — and what it holds is adopted, so there is exactly one ACM certificate per id.
  */
-import { ConfigurationError, ImportFailedError } from './errors.js';
-import type { CertificateRecord, StoredCertificate } from './model.js';
-import type { CertificateStore } from './ports.js';
+import { ConfigurationError, ImportFailedError, toCertbeatError } from './errors.js';
+import { CERTIFICATE_ID_TAG, type CertificateRecord, type IssuedCertificate, type StoredCertificate } from './model.js';
+import type { CertificateStore, RunLog } from './ports.js';
 
 /** Serial numbers compared as hex digits: ACM writes `0a:1b:…`, others `0A1B…`, some keep leading zeros. */
 export function sameSerial(a: string | undefined, b: string | undefined): boolean {
@@ -36,4 +36,33 @@ export async function findImported(
   const tagged = await store.findByTag(record.id, record.names);
   const match = tagged.find((c) => sameSerial(c.serial, serial));
   return { match, others: tagged.filter((c) => c !== match) };
+}
+
+/**
+ * Imports `issued` for the record (under `acmArn` when given) once: when the answer is not a definite
+ * refusal, ACM is asked whether it holds the serial after all, and that certificate's ARN is returned
+ * (logged with `logAttributes`); otherwise the import's error is thrown.
+ */
+export async function importGuarded(
+  store: CertificateStore,
+  record: Pick<CertificateRecord, 'id' | 'acmArn' | 'names'>,
+  issued: IssuedCertificate,
+  log: RunLog,
+  logAttributes: Record<string, unknown> = {},
+): Promise<string> {
+  try {
+    return await store.import({
+      arn: record.acmArn,
+      certificatePem: issued.certificatePem,
+      chainPem: issued.chainPem,
+      privateKeyPem: issued.privateKeyPem,
+      tags: { [CERTIFICATE_ID_TAG]: record.id },
+    });
+  } catch (e) {
+    if (isDefiniteRefusal(e)) throw e;
+    const found = await findImported(store, record, issued.serial).catch(() => undefined);
+    if (!found?.match) throw e;
+    log.warn('the import answer was lost, but ACM holds the certificate: adopted', { id: record.id, ...logAttributes, arn: found.match.arn, error: toCertbeatError(e).message });
+    return found.match.arn;
+  }
 }

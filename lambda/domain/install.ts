@@ -5,12 +5,13 @@
  * started and never recorded the answer to (the record's `importingSerial` journal) is adopted when ACM
  * holds it, instead of being ordered and imported twice.
  */
-import { renewalAdvice, type OutcomeRecorder } from './certificate-outcome.js';
+import type { OutcomeRecorder } from './certificate-outcome.js';
 import { toCertbeatError } from './errors.js';
-import { findImported, isDefiniteRefusal } from './import-guard.js';
-import { CERTIFICATE_ID_TAG, type CertificateRecord, type RenewalWindow, type StoredCertificate } from './model.js';
+import { findImported, importGuarded, isDefiniteRefusal } from './import-guard.js';
+import type { CertificateRecord, RenewalWindow, StoredCertificate } from './model.js';
 import type { MultiRegion } from './multi-region.js';
-import type { CertificateStore } from './ports.js';
+import type { CertificateAuthority, CertificateStore } from './ports.js';
+import { withTimeout } from './promises.js';
 import { findInRegions, importIntoRegions, regionalImportError, targetRegions } from './regional-imports.js';
 import type { Installed, Job, RunState } from './renewal-job.js';
 import type { RenewalServiceDeps } from './renewal-service.js';
@@ -54,7 +55,7 @@ export class Installer {
     }
     // From here on the certificate is in ACM: nothing below may turn this into a failure.
     const slotEmpty = await this.emptyPendingSlot(job);
-    await this.outcomes.recordSuccess(job, { ...issued, arn }, { firstIssuance: !record.acmArn, slotEmpty, advice }, state);
+    await this.outcomes.recordSuccess(job, { ...issued, arn }, { slotEmpty, advice }, state);
   }
 
   /**
@@ -83,7 +84,7 @@ export class Installer {
     const installed = adoptedFacts(record, serial, match);
     if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
     if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
-    await this.outcomes.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, inUseBy: match.inUseBy }, state);
+    await this.outcomes.recordSuccess(job, installed, { slotEmpty: true, inUseBy: match.inUseBy }, state);
     return true;
   }
 
@@ -106,7 +107,7 @@ export class Installer {
     if (this.deps.pendingImports && record.pendingImport) await this.deps.pendingImports.discard(record.id).catch(() => undefined);
     if (job.stale.length > 0) await this.deps.dns.cleanup(job.stale);
     const installed = adoptedFacts(record, record.importingSerial!, primary);
-    await this.outcomes.recordSuccess(job, installed, { firstIssuance: !record.acmArn, slotEmpty: true, acmArns: job.foundArns }, state);
+    await this.outcomes.recordSuccess(job, installed, { slotEmpty: true, acmArns: job.foundArns }, state);
     return true;
   }
 
@@ -140,35 +141,17 @@ export class Installer {
       throw regionalImportError(result.failed, result.arns);
     }
     const slotEmpty = await this.emptyPendingSlot(job);
-    await this.outcomes.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { firstIssuance: !record.acmArn, slotEmpty, acmArns: result.arns, advice }, state);
+    await this.outcomes.recordSuccess(job, { ...issued, arn: result.arns[all[0]] }, { slotEmpty, acmArns: result.arns, advice }, state);
   }
 
   /**
    * One ImportCertificate, never retried blindly: when its answer is not a definite refusal, ACM is
    * asked whether it now holds this serial, and that certificate is taken.
    */
-  private async importOnce(job: Job): Promise<string> {
-    const { store, log } = this.deps;
-    const { record } = job;
-    const issued = job.issued!;
-    try {
-      return await store.import({
-        arn: record.acmArn,
-        certificatePem: issued.certificatePem,
-        chainPem: issued.chainPem,
-        privateKeyPem: issued.privateKeyPem,
-        tags: { [CERTIFICATE_ID_TAG]: record.id },
-      });
-    } catch (e) {
-      if (isDefiniteRefusal(e)) throw e;
-      const found = await findImported(store, record, issued.serial).catch(() => undefined);
-      if (found?.match) {
-        log.warn('the import answer was lost, but ACM holds the certificate: adopted', { id: record.id, arn: found.match.arn, error: toCertbeatError(e).message });
-        return found.match.arn;
-      }
-      throw e;
-    }
+  private importOnce(job: Job): Promise<string> {
+    return importGuarded(this.deps.store, job.record, job.issued!, this.deps.log);
   }
+
 
   /** Keeps an issued certificate that ACM did not take, so that it is not lost. */
   private async keepPending(job: Job): Promise<void> {
@@ -204,6 +187,13 @@ export class Installer {
  * The facts of a certificate an earlier run imported without recording, as ACM describes it. ACM may
  * not report notBefore: 90 days before expiry is assumed then (only the renewal timing uses it).
  */
+/** The CA's ARI window for a just-issued certificate; bounded, and never a failure (the lifetime rule stands in). */
+function renewalAdvice(ca: CertificateAuthority, record: CertificateRecord, ariCertId: string | undefined): Promise<RenewalWindow | undefined> {
+  if (!ariCertId) return Promise.resolve(undefined);
+  // Bounded: the CA's advice is welcome, but not worth the time left for other imports.
+  return withTimeout(ca.renewalInfo(record.directoryUrl, ariCertId), 5_000).then((w) => w ?? undefined, () => undefined);
+}
+
 function adoptedFacts(record: CertificateRecord, serial: string, stored: StoredCertificate): Installed {
   return {
     arn: stored.arn,

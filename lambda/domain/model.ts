@@ -11,6 +11,9 @@ export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.or
 
 /** The ACM tag that ties an imported certificate to its inventory id (IAM policies key on it). */
 export const CERTIFICATE_ID_TAG = 'certbeat:id';
+
+/** The session name the renewal Lambda uses when it assumes a zone role; zone roles trust only this one. */
+export const ZONE_ROLE_SESSION_NAME = 'certbeat';
 /** The tag naming the deployment that owns a certificate (value: CERTBEAT_STACK_TAG); IAM ties re-imports to it. */
 export const CERTIFICATE_STACK_TAG = 'certbeat:stack';
 

@@ -74,3 +74,10 @@ export function isWithinZone(name: string, zone: string): boolean {
   const z = normalizeName(zone);
   return n === z || n.endsWith(`.${z}`);
 }
+
+/** Whether two lists hold the same names, normalized, whatever their order and repeats. */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a.map(normalizeName));
+  const y = new Set(b.map(normalizeName));
+  return x.size === y.size && [...x].every((n) => y.has(n));
+}

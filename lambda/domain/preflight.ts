@@ -15,6 +15,7 @@ import type { Finding } from './notices.js';
 import type { DnsLookup, DnsSolver } from './ports.js';
 import { caaLookupChain, evaluateCaa, type RelevantCaaSet } from './preflight/caa.js';
 import { zoneMatch } from './preflight/zone-match.js';
+import { lookupFinding } from './preflight/lookup-finding.js';
 import { DNSSEC_CHECK, checkDnssec } from './preflight/dnssec.js';
 import { aliasFor } from './challenge-alias.js';
 import { aliasZoneMatch, challengeCnameFinding } from './preflight/challenge-alias.js';
@@ -298,16 +299,6 @@ function checkRegion(input: PreflightInput): Finding {
     ok: false,
     message: `${distributions.join(', ')} use${distributions.length === 1 ? 's' : ''} the certificate, but it is in ${input.region} and CloudFront only serves certificates from us-east-1`,
     fix: `Manage this certificate with a certbeat deployment in us-east-1 and point the distribution at that certificate.`,
-  };
-}
-
-function lookupFinding(check: string, what: string, error: unknown): Finding {
-  const reason = error instanceof Error ? error.message : String(error);
-  return {
-    check: `${check}-lookup`,
-    ok: false,
-    message: `could not check: ${what} failed (${reason})`,
-    fix: 'Nothing to change if it passes on the next run; if it keeps failing, check that the DNS resolver (or Route 53) certbeat uses is reachable.',
   };
 }
 

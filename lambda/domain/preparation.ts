@@ -11,7 +11,7 @@ import { dryRunRecord } from './dry-run.js';
 import { ConfigurationError, toCertbeatError } from './errors.js';
 import type { CertificateRecord, RenewalWindow } from './model.js';
 import type { MultiRegion } from './multi-region.js';
-import { baseName, normalizeName } from './names.js';
+import { baseName, normalizeName, sameNames } from './names.js';
 import { decide, mayAskAri } from './renewal-policy.js';
 import { gateKey, interrupted, type Job, type RunState } from './renewal-job.js';
 import type { RenewalServiceDeps } from './renewal-service.js';
@@ -75,7 +75,6 @@ export class Preparation {
         await this.outcomes.recordNotDue(job, decision, state);
         return { ...job, done: true };
       }
-      job.reason = decision.detail;
       log.info('due', { id: record.id, reason: decision.reason, detail: decision.detail });
 
       // A CNAME-delegated name's zone is its alias target's (challenge-alias.ts).
@@ -83,7 +82,7 @@ export class Preparation {
       const zoneIds = lookup.back(await dns.locateZones(lookup.names, lookup.explicit));
       const stored = record.acmArn ? await this.regions.primaryStore(record).describe(record.acmArn) : undefined;
       // ACM refuses a key algorithm change on re-import, so a renewal keeps the current one.
-      job.keyType = stored?.keyAlgorithm ?? record.keyType;
+      const keyType = stored?.keyAlgorithm ?? record.keyType;
       job.inUseBy = stored?.inUseBy;
       if (this.deps.preflight) {
         job.findings = await this.deps.preflight({ record, zoneIds, storedKeyType: stored?.keyAlgorithm, inUseBy: stored?.inUseBy, stored });
@@ -115,7 +114,7 @@ export class Preparation {
           names: record.names,
           directoryUrl: record.directoryUrl,
           eabSecretId: record.eabSecretId,
-          keyType: job.keyType,
+          keyType,
           replacesAriCertId: record.ariCertId,
           resumeOrderUrl: record.pendingOrderUrl,
           ...(record.profile ? { profile: record.profile, profileFallback: record.profileFallback } : {}),
@@ -156,12 +155,10 @@ export class Preparation {
     const { pendingImports, log } = this.deps;
     if (!job.record.pendingImport || !pendingImports) return false;
     const kept = await pendingImports.load(job.record.id);
-    const sameNames = kept && sameNameSet(kept.names, job.record.names);
-    if (kept && sameNames && kept.notAfter.getTime() - now.getTime() > 86_400_000) {
+    if (kept && sameNames(kept.names, job.record.names) && kept.notAfter.getTime() - now.getTime() > 86_400_000) {
       log.info('importing the certificate kept after a failed import', { id: job.record.id, serial: kept.serial });
       job.issued = kept;
       job.fromPending = true;
-      job.reason = 'a certificate issued earlier waits for import';
       return true;
     }
     await pendingImports.discard(job.record.id);
@@ -193,8 +190,3 @@ function zoneFor(identifier: string, zoneIds: Record<string, string>): string {
   return zone;
 }
 
-function sameNameSet(a: string[], b: string[]): boolean {
-  const x = new Set(a.map((n) => normalizeName(n)));
-  const y = new Set(b.map((n) => normalizeName(n)));
-  return x.size === y.size && [...x].every((n) => y.has(n));
-}

@@ -15,8 +15,8 @@
  * Pure domain logic over the `CertificateStore` port.
  */
 import { ImportFailedError, TransientError, isRetryable, toCertbeatError, type CertbeatError } from './errors.js';
-import { findImported, isDefiniteRefusal } from './import-guard.js';
-import { CERTIFICATE_ID_TAG, type CertificateRecord, type IssuedCertificate, type StoredCertificate } from './model.js';
+import { findImported, importGuarded } from './import-guard.js';
+import type { CertificateRecord, IssuedCertificate, StoredCertificate } from './model.js';
 import type { CertificateStore, RunLog } from './ports.js';
 
 /** The regions a certificate is imported into, primary first: its `regions`, else the deployment's own. */
@@ -70,22 +70,8 @@ export async function importIntoRegions(
     regions.map(async (region) => {
       const store = deps.storeFor(region);
       try {
-        arns[region] = await store.import({
-          arn: arns[region],
-          certificatePem: issued.certificatePem,
-          chainPem: issued.chainPem,
-          privateKeyPem: issued.privateKeyPem,
-          tags: { [CERTIFICATE_ID_TAG]: record.id },
-        });
+        arns[region] = await importGuarded(store, { id: record.id, acmArn: arns[region], names: record.names }, issued, deps.log, { region });
       } catch (e) {
-        if (!isDefiniteRefusal(e)) {
-          const found = await findImported(store, { id: record.id, acmArn: arns[region], names: record.names }, issued.serial).catch(() => undefined);
-          if (found?.match) {
-            deps.log.warn('the import answer was lost, but ACM holds the certificate: adopted', { id: record.id, region, arn: found.match.arn });
-            arns[region] = found.match.arn;
-            return;
-          }
-        }
         const error = toCertbeatError(e);
         deps.log.error('import into a region failed', { id: record.id, region, errorClass: error.name, error: error.message });
         failed.set(region, error);

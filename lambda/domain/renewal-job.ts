@@ -3,7 +3,7 @@
  * of the renewal service (renewal-service.ts) share.
  */
 import { InterruptedError, type CertbeatError } from './errors.js';
-import type { CertificateRecord, IssuedCertificate, KeyType, OwedMail, PublishedTxt, RenewalWindow } from './model.js';
+import type { CertificateRecord, IssuedCertificate, OwedMail, PublishedTxt, RenewalWindow } from './model.js';
 import type { Finding } from './notices.js';
 import type { OrderBudget } from './budget.js';
 import type { DnsChallenge, PendingOrder } from './ports.js';
@@ -25,8 +25,6 @@ export interface RunState {
 export interface Job {
   record: CertificateRecord;
   findings: Finding[];
-  reason?: string;
-  keyType?: KeyType;
   renewalWindow?: RenewalWindow;
   order?: PendingOrder;
   challenges: DnsChallenge[];

@@ -27,7 +27,7 @@ import { Preparation } from './preparation.js';
 import { settlesWithin, untilAborted } from './promises.js';
 import { RateLimitGate } from './rate-limit-gate.js';
 import { gateKey, interrupted, type Job, type RunState } from './renewal-job.js';
-import { emptySummary, type RunSummary } from './run-summary.js';
+import { OUT_OF_TIME_REASON, emptySummary, type RunSummary } from './run-summary.js';
 
 /** What the pre-flight checks get: the record, its zones and what ACM knows of the current certificate. */
 export interface PreflightRequest {
@@ -151,7 +151,7 @@ export class RenewalService {
       const stop = options.signal?.aborted
         ? 'interrupted: the run was stopped before it got to this certificate'
         : options.remainingMs() < (this.deps.minStartMs ?? 180_000)
-          ? 'out of time: left for the next run'
+          ? OUT_OF_TIME_REASON
           : undefined;
       if (stop) {
         const left = waves.slice(w).flat();

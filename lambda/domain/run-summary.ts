@@ -11,6 +11,9 @@ export interface RunSummary {
   mailsNotSent: Array<{ id: string; kind: string; error: string; kept: boolean }>;
 }
 
+/** The reason a run gives certificates it left for lack of time (a continuation picks them up). */
+export const OUT_OF_TIME_REASON = 'out of time: left for the next run';
+
 export function emptySummary(): RunSummary {
   return { renewed: [], notDue: [], failed: [], skipped: [], invalid: [], mailsNotSent: [] };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, withRetry } from '../../../lambda/adapters/route53/backoff.js';
+import { backoffDelay, withRetry } from '../../lambda/adapters/backoff.js';
 
 /** A clock that moves only when the code under test sleeps. */
 function virtualTime(start = 0) {

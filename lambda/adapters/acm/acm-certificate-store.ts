@@ -4,6 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withRetry } from '../backoff.js';
 import {
   AddTagsToCertificateCommand,
   DescribeCertificateCommand,
@@ -176,20 +177,23 @@ export class AcmCertificateStore implements CertificateStore {
     cert: X509Certificate | undefined,
   ): Promise<ImportCertificateCommandOutput> {
     const { importMaxSends = 6, importBackoffBaseMs = 200, importBackoffCapMs = 5000 } = this.options;
-    for (let sent = 1; ; sent++) {
-      try {
-        // A fresh command each time: sendOnce's guard allows one request per command.
-        return await this.client.send(sendOnce(new ImportCertificateCommand(input)));
-      } catch (raw) {
-        const e = firstAttemptError(raw);
+    try {
+      // A fresh command each send: sendOnce's guard allows one request per command.
+      return await withRetry(() => this.client.send(sendOnce(new ImportCertificateCommand(input))), {
         // ACM refuses a throttled request before processing it, so sending it again cannot import twice.
         // A throttling name on an answer that may have been committed (5xx) is not trusted.
-        if (sent < importMaxSends && isThrottling(e) && !outcomeUnknown(e)) {
-          await sleep(Math.random() * Math.min(importBackoffCapMs, importBackoffBaseMs * 2 ** (sent - 1)));
-          continue;
-        }
-        throw await this.importError(e, request, cert);
-      }
+        isRetryable: (raw) => {
+          const e = firstAttemptError(raw);
+          return isThrottling(e) && !outcomeUnknown(e);
+        },
+        maxAttempts: importMaxSends,
+        baseMs: importBackoffBaseMs,
+        capMs: importBackoffCapMs,
+        clock: { now: () => new Date() },
+        sleep: (ms) => sleep(ms),
+      });
+    } catch (raw) {
+      throw await this.importError(firstAttemptError(raw), request, cert);
     }
   }
 

@@ -18,7 +18,7 @@ import { commonAcmError, sdkErrorFacts } from './acm-errors.js';
  * Every key algorithm certbeat imports. ListCertificates without `Includes.keyTypes` returns only RSA_1024
  * and RSA_2048 certificates (ACM API reference, Filters.keyTypes), which would miss every ECDSA one.
  */
-export const CERTBEAT_KEY_ALGORITHMS: KeyAlgorithm[] = ['EC_prime256v1', 'EC_secp384r1', 'RSA_2048', 'RSA_3072', 'RSA_4096'];
+const CERTBEAT_KEY_ALGORITHMS: KeyAlgorithm[] = ['EC_prime256v1', 'EC_secp384r1', 'RSA_2048', 'RSA_3072', 'RSA_4096'];
 
 /** ListTagsForCertificate calls in flight at once: well under ACM's per-account request rate. */
 const TAG_READS_IN_FLIGHT = 4;

@@ -24,7 +24,7 @@ import { OrderKeys } from './order-keys.js';
 import { NO_PROFILE } from '../../domain/profiles.js';
 
 /** The directory's `meta.profiles` (name → description); empty when the CA lists none. */
-export function advertisedProfiles(directory: Record<string, unknown>): Record<string, string> {
+function advertisedProfiles(directory: Record<string, unknown>): Record<string, string> {
   const meta = directory.meta as { profiles?: unknown } | undefined;
   const profiles = meta?.profiles;
   return profiles && typeof profiles === 'object' && !Array.isArray(profiles) ? (profiles as Record<string, string>) : {};

@@ -159,13 +159,8 @@ export class DynamoDbInventory implements Inventory {
         `${e.n('failureCount')} = if_not_exists(${e.n('failureCount')}, ${e.v(0)})`,
       ];
       const remove: string[] = [];
-      if (config.eabSecretId !== undefined) set.push(`${e.n('eabSecretId')} = ${e.v(config.eabSecretId)}`);
-      else remove.push(e.n('eabSecretId'));
-      if (config.challengeAliases !== undefined) set.push(`${e.n('challengeAliases')} = ${e.v(config.challengeAliases)}`);
-      else remove.push(e.n('challengeAliases'));
-      if (config.regions !== undefined) set.push(`${e.n('regions')} = ${e.v(config.regions)}`);
-      else remove.push(e.n('regions'));
-      for (const field of ['profile', 'profileFallback'] as const) {
+      // Optional settings: written when given, removed when the config no longer has them.
+      for (const field of ['eabSecretId', 'challengeAliases', 'regions', 'profile', 'profileFallback'] as const) {
         if (config[field] !== undefined) set.push(`${e.n(field)} = ${e.v(config[field])}`);
         else remove.push(e.n(field));
       }

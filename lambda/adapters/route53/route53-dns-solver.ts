@@ -15,7 +15,7 @@ import {
 import { ConfigurationError, PropagationTimeoutError } from '../../domain/errors.js';
 import { normalizeName } from '../../domain/names.js';
 import type { Clock, DnsChallenge, DnsSolver, PublishedTxt, RunLog } from '../../domain/ports.js';
-import { withRetry } from './backoff.js';
+import { withRetry } from '../backoff.js';
 import { CHALLENGE_TTL, groupChallenges, planCleanup, planPublish, type TxtRecordSet } from './change-plan.js';
 import { sendDroppingRefused } from './refused-changes.js';
 import {

@@ -106,7 +106,7 @@ export function toRoute53Error(e: unknown, context: Route53ErrorContext): Certbe
 }
 
 /** Route 53's InvalidChangeBatch texts: the `messages` list when the SDK parsed one, else the message. */
-export function routeMessages(e: unknown): string[] {
+function routeMessages(e: unknown): string[] {
   const f = fields(e);
   if (f.messages && f.messages.length > 0) return f.messages;
   const text = f.message ?? String(e);

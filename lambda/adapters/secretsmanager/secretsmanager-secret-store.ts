@@ -144,7 +144,7 @@ const MAX_UPDATE_ATTEMPTS = 10;
  * The ClientRequestToken of a version computed from version `base` (empty: from no value): the same
  * for every writer starting there, unique otherwise. UUID-shaped (Secrets Manager wants 32–64 chars).
  */
-export function casToken(secretId: string, base: string): string {
+function casToken(secretId: string, base: string): string {
   const h = createHash('sha256').update(`certbeat-cas\0${secretId}\0${base}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../notices.js';
 import { baseName, normalizeName } from '../names.js';
 import type { DnsLookup } from '../ports.js';
+import { lookupFinding } from './lookup-finding.js';
 
 export const DNSSEC_CHECK = 'dnssec';
 /** DS records whose digest types certbeat cannot compute: a warning, the CA may still validate. */
@@ -136,7 +137,7 @@ export async function checkDnssec(names: string[], dns: Lookup): Promise<Finding
       try {
         finding = await cutFinding(level);
       } catch (e) {
-        push(lookupFinding(`looking up the DS or DNSKEY records of ${level}`, e));
+        push(lookupFinding(DNSSEC_CHECK, `looking up the DS or DNSKEY records of ${level}`, e));
         break;
       }
       if (finding) {
@@ -150,7 +151,7 @@ export async function checkDnssec(names: string[], dns: Lookup): Promise<Finding
       try {
         if ((await dns.ns(level)).length > 0) break;
       } catch (e) {
-        push(lookupFinding(`looking up the NS records of ${level}`, e));
+        push(lookupFinding(DNSSEC_CHECK, `looking up the NS records of ${level}`, e));
         break;
       }
     }
@@ -206,15 +207,4 @@ async function evaluateCut(owner: string, dns: Lookup): Promise<Finding | undefi
 /** `keyTag algorithm digestType digest`, as a registrar's form asks for it. */
 function dsText(ds: DsRecord): string {
   return `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest.toUpperCase()}`;
-}
-
-// Same shape and wording as the other checks' `<check>-lookup` findings (preflight.ts).
-function lookupFinding(what: string, error: unknown): Finding {
-  const reason = error instanceof Error ? error.message : String(error);
-  return {
-    check: `${DNSSEC_CHECK}-lookup`,
-    ok: false,
-    message: `could not check: ${what} failed (${reason})`,
-    fix: 'Nothing to change if it passes on the next run; if it keeps failing, check that the DNS resolver (or Route 53) certbeat uses is reachable.',
-  };
 }
